@@ -1,0 +1,1 @@
+"""The ECR domain: registries, repositories, images, uploads and tokens. No HTTP, no botocore."""

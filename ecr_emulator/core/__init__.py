@@ -1,0 +1,1 @@
+"""Service-neutral plumbing: request context, per-account state, time and events."""

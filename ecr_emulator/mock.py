@@ -1,0 +1,179 @@
+"""`mock_ecr`: serve boto3's ECR calls in-process, as a decorator or a context manager.
+
+A handler on botocore's `before-send` event answers every request addressed to an AWS ECR API
+endpoint from the same dispatcher the server uses, so no request leaves the process. The handler
+is placed first among botocore's built-in handlers, before moto's, so `mock_ecr` inside moto's
+`mock_aws` answers ECR itself while moto answers the other services. Clients must be created
+after this module is imported (importing `ecr_emulator` is enough).
+
+Each activation starts from empty state and sets fake credentials, so a test can never reach
+real AWS; both are restored when the outermost activation ends.
+"""
+
+import functools
+import inspect
+import os
+import re
+import threading
+import unittest
+
+from botocore.awsrequest import AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+
+from ecr_emulator.backend import registry, runtime
+from ecr_emulator.core import clock
+from ecr_emulator.core.context import context_from_authorization
+from ecr_emulator.protocol import dispatch, spec
+
+# The ECR control-plane hosts of botocore's endpoint rules, in every partition.
+ECR_API_HOST = re.compile(
+    r"^(?:api\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|ecr(?:-fips)?\.[a-z0-9-]+\.api\.aws|"
+    r"api\.ecr(?:-fips)?\.[a-z0-9-]+\.(?:api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov))(?::\d+)?$"
+)
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+class _RawBody:
+    """The minimal raw response botocore reads a mocked body from."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **kwargs):
+        yield self._body
+
+    def read(self, *args, **kwargs) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+class _BeforeSendHandler:
+    def __init__(self):
+        self.active = 0
+
+    def __call__(self, request, **kwargs):
+        if not self.active:
+            return None
+        target = request.headers.get("X-Amz-Target")
+        if isinstance(target, bytes):
+            target = target.decode()
+        host = request.url.split("://", 1)[-1].split("/", 1)[0]
+        if not target or not target.startswith(spec.TARGET_PREFIX) or not ECR_API_HOST.match(host):
+            return None
+
+        authorization = request.headers.get("Authorization")
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode()
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode()
+
+        status, headers, payload = dispatch.handle(context_from_authorization(authorization), target, body)
+        return AWSResponse(request.url, status, headers, _RawBody(payload))
+
+
+_before_send = _BeforeSendHandler()
+BUILTIN_HANDLERS.insert(0, ("before-send", _before_send))
+
+
+class MockECR:
+    """The state of one `mock_ecr` activation; use it through `mock_ecr`."""
+
+    _lock = threading.RLock()
+    _saved_environment: dict[str, str | None] = {}
+
+    def start(self) -> "MockECR":
+        with self._lock:
+            if _before_send.active == 0:
+                self._begin()
+            _before_send.active += 1
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            if _before_send.active == 0:
+                return
+            _before_send.active -= 1
+            if _before_send.active == 0:
+                self._end()
+
+    def _begin(self) -> None:
+        dispatch.load_handlers()
+        MockECR._saved_environment = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
+        os.environ.update(FAKE_CREDENTIALS)
+        reset()
+
+    def _end(self) -> None:
+        for name, value in MockECR._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset()
+
+    def __enter__(self) -> "MockECR":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def reset() -> None:
+    """Empty every account's ECR state and put the clock back on the system time."""
+    registry.registries.reset()
+    runtime.reset_memory()
+    clock.reset()
+
+
+def mock_ecr(target=None):
+    """Serve ECR in-process: `@mock_ecr` on a function or a test class, or `with mock_ecr():`."""
+    if target is None:
+        return MockECR()
+    if inspect.isclass(target):
+        return _decorate_class(target)
+    return _decorate_function(target)
+
+
+def _decorate_function(function):
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def async_wrapper(*args, **kwargs):
+            with MockECR():
+                return await function(*args, **kwargs)
+
+        return async_wrapper
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with MockECR():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _decorate_class(cls):
+    """Activate the mock around every test method, and around setUp/tearDown for unittest classes."""
+    if issubclass(cls, unittest.TestCase):
+        original_setup = cls.setUp
+
+        def setUp(self):
+            self._ecr_mock = MockECR().start()
+            self.addCleanup(self._ecr_mock.stop)
+            original_setup(self)
+
+        cls.setUp = setUp
+        return cls
+
+    for name, member in list(vars(cls).items()):
+        if name.startswith("test") and callable(member):
+            setattr(cls, name, _decorate_function(member))
+    return cls

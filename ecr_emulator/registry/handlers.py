@@ -1,0 +1,403 @@
+"""Handlers of the /v2/ API: version check, blobs, uploads, manifests, tags, referrers, catalog.
+
+Every request but a presigned layer download carries Basic credentials made from a token of
+GetAuthorizationToken; the token names the account and region whose registry answers. Handlers
+call only the backend's public methods, and errors leave through `registry/errors.py`.
+"""
+
+import json
+import logging
+import re
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from ecr_emulator.backend import manifests, runtime
+from ecr_emulator.backend.auth import InvalidToken
+from ecr_emulator.backend.registry import Registry, registry_for
+from ecr_emulator.backend.runtime import STATE_LOCK
+from ecr_emulator.protocol.errors import ServiceError
+from ecr_emulator.registry import routes
+from ecr_emulator.registry.errors import RegistryError, to_registry_error
+from ecr_emulator.storage.base import DigestMismatch
+
+LOG = logging.getLogger(__name__)
+
+API_VERSION_HEADERS = {"Docker-Distribution-Api-Version": "registry/2.0"}
+REPOSITORY_NAME = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# ECR's limit on a manifest's size (the imageManifest member of PutImage).
+MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+# ECR caps tags/list and _catalog pages at 1000 entries.
+MAX_PAGE_SIZE = 1000
+OCTET_STREAM = "application/octet-stream"
+
+
+class RegistryApp:
+    """The WSGI application for /v2/ (and the presigned layer URLs of GetDownloadUrlForLayer)."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except RegistryError as error:
+            response = _error_response(error)
+        except ServiceError as error:
+            response = _error_response(to_registry_error(error))
+        except HTTPException as error:
+            response = _error_response(_http_error(error))
+        response.headers.update(API_VERSION_HEADERS)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = routes.URL_MAP.bind_to_environ(request.environ)
+        endpoint, arguments = adapter.match()
+        if endpoint == routes.LAYER_URL:
+            return self.layer_url(request, **arguments)
+
+        registry = self.authenticate(request)
+        if endpoint == routes.BASE:
+            return _json_response({})
+        if endpoint == routes.CATALOG:
+            return self.catalog(request, registry)
+
+        name = arguments.pop("name")
+        if not REPOSITORY_NAME.fullmatch(name) or len(name) > 256:
+            raise RegistryError("NAME_INVALID", f"Invalid repository name '{name}'")
+        method = getattr(self, f"{endpoint}_{request.method.lower()}", None)
+        if method is None:
+            raise MethodNotAllowed()
+        return method(request, registry, name, **arguments)
+
+    def authenticate(self, request: Request) -> Registry:
+        """Return the registry that the request's token names; answer 401 with ECR's challenge otherwise."""
+        authorization = request.headers.get("Authorization", "")
+        scheme, _, credentials = authorization.partition(" ")
+        try:
+            if scheme.lower() != "basic":
+                raise InvalidToken("no Basic credentials")
+            token = runtime.current().tokens.verify_basic(credentials.strip())
+        except InvalidToken as error:
+            LOG.debug("registry request refused: %s", error)
+            raise _unauthorized(request) from None
+        return registry_for(token.account_id, token.region)
+
+    # Blobs
+
+    def blob_head(self, request, registry, name, digest):
+        layer = self._layer(registry, name, digest)
+        headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes", "Content-Length": str(layer.size)}
+        return Response(status=200, headers=headers, content_type=OCTET_STREAM)
+
+    def blob_get(self, request, registry, name, digest):
+        layer = self._layer(registry, name, digest)
+        return _blob_response(request, digest, layer.size)
+
+    def _layer(self, registry: Registry, name: str, digest: str):
+        if not manifests.DIGEST_PATTERN.match(digest):
+            raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
+        layer = registry.layer(name, digest)
+        if layer is None:
+            raise RegistryError("BLOB_UNKNOWN", f"The blob {digest} does not exist in the repository '{name}'")
+        return layer
+
+    def layer_url(self, request, account_id, region, name, digest):
+        path = request.path
+        try:
+            runtime.current().tokens.verify_layer_url(
+                path, request.args.get("X-Amz-Expires", ""), request.args.get("X-Amz-Signature", "")
+            )
+        except InvalidToken as error:
+            raise RegistryError("DENIED", f"Access denied: {error}") from None
+        layer = self._layer(registry_for(account_id, region), name, digest)
+        return _blob_response(request, digest, layer.size)
+
+    # Uploads
+
+    def uploads_post(self, request, registry, name):
+        session = registry.start_upload(name)
+        digest = request.args.get("digest")
+        if digest is None:
+            return _upload_response(name, session, status=202)
+        # A monolithic upload: the whole blob is the body of the POST.
+        session.append(request.stream)
+        return self._finish(registry, name, session, digest)
+
+    def upload_get(self, request, registry, name, upload_id):
+        session = self._session(registry, name, upload_id)
+        return _upload_response(name, session, status=204)
+
+    def upload_patch(self, request, registry, name, upload_id):
+        session = self._session(registry, name, upload_id)
+        self._check_content_range(request, session)
+        session.append(request.stream)
+        return _upload_response(name, session, status=202)
+
+    def upload_put(self, request, registry, name, upload_id):
+        session = self._session(registry, name, upload_id)
+        digest = request.args.get("digest")
+        if not digest:
+            raise RegistryError("DIGEST_INVALID", "The digest query parameter is required to finish an upload")
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            self._check_content_range(request, session)
+            session.append(request.stream)
+        return self._finish(registry, name, session, digest)
+
+    def upload_delete(self, request, registry, name, upload_id):
+        self._session(registry, name, upload_id)
+        registry.cancel_upload(upload_id)
+        return Response(status=204)
+
+    def _session(self, registry: Registry, name: str, upload_id: str):
+        registry.get_repository(name)
+        session = registry.get_upload(name, upload_id)
+        if session is None:
+            raise RegistryError("BLOB_UPLOAD_UNKNOWN", f"The upload '{upload_id}' does not exist in the repository '{name}'")
+        return session
+
+    def _check_content_range(self, request: Request, session) -> None:
+        content_range = request.headers.get("Content-Range")
+        if not content_range:
+            return
+        match = re.fullmatch(r"(?:bytes )?(\d+)-(\d+)(?:/(\d+|\*))?", content_range.strip())
+        if match is None:
+            raise RegistryError("BLOB_UPLOAD_INVALID", f"Invalid Content-Range '{content_range}'")
+        start = int(match.group(1))
+        if start != session.size:
+            raise RegistryError(
+                "RANGE_INVALID",
+                f"The chunk starts at byte {start}, but the upload has {session.size} bytes",
+                headers=_range_headers(session),
+            )
+
+    def _finish(self, registry: Registry, name: str, session, digest: str) -> Response:
+        if not manifests.DIGEST_PATTERN.match(digest):
+            raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
+        try:
+            registry.finish_upload(name, session, digest)
+        except DigestMismatch as mismatch:
+            raise RegistryError(
+                "DIGEST_INVALID", f"The uploaded content has digest {mismatch.actual}, not {mismatch.expected}"
+            ) from None
+        headers = {"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest, "Content-Length": "0"}
+        return Response(status=201, headers=headers)
+
+    # Manifests
+
+    def manifest_put(self, request, registry, name, reference):
+        body = request.stream.read(MAX_MANIFEST_SIZE + 1)
+        if len(body) > MAX_MANIFEST_SIZE:
+            raise RegistryError("SIZE_INVALID", f"The manifest is larger than {MAX_MANIFEST_SIZE} bytes")
+        media_type = (request.mimetype or "").strip() or None
+        tag, expected_digest = _split_reference(reference)
+        image = registry.put_image(
+            name, body, media_type=media_type, tag=tag, expected_digest=expected_digest, idempotent=True
+        )
+        headers = {
+            "Location": f"/v2/{name}/manifests/{image.digest}",
+            "Docker-Content-Digest": image.digest,
+            "Content-Length": "0",
+        }
+        if image.subject_digest:
+            headers["OCI-Subject"] = image.subject_digest
+        return Response(status=201, headers=headers)
+
+    def manifest_get(self, request, registry, name, reference):
+        image = self._image(registry, name, reference)
+        registry.record_pull(name, image)
+        return _manifest_response(image, with_body=True)
+
+    def manifest_head(self, request, registry, name, reference):
+        return _manifest_response(self._image(registry, name, reference), with_body=False)
+
+    def manifest_delete(self, request, registry, name, reference):
+        tag, digest = _split_reference(reference)
+        image_id = {"imageTag": tag} if tag else {"imageDigest": digest}
+        _, failures = registry.delete_image_ids(name, [image_id])
+        if failures:
+            failure = failures[0]
+            if failure["failureCode"] == "ImageNotFound":
+                raise RegistryError("MANIFEST_UNKNOWN", failure["failureReason"])
+            raise RegistryError("UNSUPPORTED", failure["failureReason"], status=400)
+        return Response(status=202)
+
+    def _image(self, registry: Registry, name: str, reference: str):
+        tag, digest = _split_reference(reference)
+        image_id = {"imageTag": tag} if tag else {"imageDigest": digest}
+        try:
+            image = registry.get_image(name, image_id)
+        except ServiceError as error:
+            if error.code == "ImageNotFoundException":
+                raise RegistryError("MANIFEST_UNKNOWN", "Requested image not found") from None
+            raise
+        if image.status != "ACTIVE":
+            raise RegistryError("MANIFEST_UNKNOWN", "Requested image not found")
+        return image
+
+    # Tags, referrers and the catalog
+
+    def tags_get(self, request, registry, name):
+        repository = registry.get_repository(name)
+        with STATE_LOCK:
+            tags = sorted(repository.tags)
+        page, link = _page(request, tags, f"/v2/{name}/tags/list")
+        return _json_response({"name": name, "tags": page}, link=link)
+
+    def referrers_get(self, request, registry, name, digest):
+        repository = registry.get_repository(name)
+        if not manifests.DIGEST_PATTERN.match(digest):
+            raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
+        artifact_type = request.args.get("artifactType")
+        descriptors = []
+        with STATE_LOCK:
+            for image in repository.images.values():
+                if image.subject_digest != digest or image.status != "ACTIVE":
+                    continue
+                if artifact_type and image.parsed.artifact_media_type != artifact_type:
+                    continue
+                descriptor = {
+                    "mediaType": image.media_type,
+                    "digest": image.digest,
+                    "size": len(image.manifest),
+                    "artifactType": image.parsed.artifact_media_type,
+                }
+                if image.parsed.annotations:
+                    descriptor["annotations"] = image.parsed.annotations
+                descriptors.append(descriptor)
+        index = {"schemaVersion": 2, "mediaType": manifests.OCI_INDEX, "manifests": descriptors}
+        response = _json_response(index, content_type=manifests.OCI_INDEX)
+        if artifact_type:
+            response.headers["OCI-Filters-Applied"] = "artifactType"
+        return response
+
+    def catalog(self, request, registry: Registry) -> Response:
+        with STATE_LOCK:
+            names = sorted(registry.repositories)
+        page, link = _page(request, names, "/v2/_catalog")
+        return _json_response({"repositories": page}, link=link)
+
+
+def _split_reference(reference: str) -> tuple[str | None, str | None]:
+    """Return (tag, None) or (None, digest) for a manifest reference; raise for an invalid one."""
+    if ":" in reference:
+        if not manifests.DIGEST_PATTERN.match(reference):
+            raise RegistryError("DIGEST_INVALID", f"Invalid digest '{reference}'")
+        return None, reference
+    if not TAG.fullmatch(reference):
+        raise RegistryError("TAG_INVALID", f"Invalid tag '{reference}'")
+    return reference, None
+
+
+def _page(request: Request, items: list[str], path: str) -> tuple[list[str], str | None]:
+    """Apply the `n` and `last` parameters of tags/list and _catalog; return the page and a Link header."""
+    last = request.args.get("last")
+    if last:
+        items = [item for item in items if item > last]
+    count = request.args.get("n")
+    if count is None:
+        return items[:MAX_PAGE_SIZE], None
+    if not count.isdigit():
+        raise RegistryError("UNSUPPORTED", f"Invalid parameter at 'maxResults': '{count}' is not a number", status=400)
+    size = int(count)
+    if size > MAX_PAGE_SIZE:
+        raise RegistryError(
+            "UNSUPPORTED",
+            "Invalid parameter at 'maxResults' failed to satisfy constraint: "
+            f"'Member must have value less than or equal to {MAX_PAGE_SIZE}'",
+            status=400,
+        )
+    page = items[:size]
+    link = None
+    if size and len(items) > size:
+        link = f'<{path}?n={size}&last={page[-1]}>; rel="next"'
+    return page, link
+
+
+def _json_response(body, link: str | None = None, content_type: str = "application/json") -> Response:
+    response = Response(json.dumps(body), content_type=content_type)
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
+def _manifest_response(image, with_body: bool) -> Response:
+    headers = {"Docker-Content-Digest": image.digest, "Content-Length": str(len(image.manifest))}
+    body = image.manifest if with_body else b""
+    response = Response(body, status=200, headers=headers, content_type=image.media_type)
+    if not with_body:
+        response.headers["Content-Length"] = str(len(image.manifest))
+    return response
+
+
+def _blob_response(request: Request, digest: str, size: int) -> Response:
+    stream = runtime.current().blob_store.open(digest)
+    headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes"}
+    byte_range = request.range
+    if byte_range is not None:
+        span = byte_range.range_for_length(size) if len(byte_range.ranges) == 1 else None
+        if span is None:
+            stream.close()
+            raise RegistryError(
+                "RANGE_INVALID", "The requested range is not satisfiable", headers={"Content-Range": f"bytes */{size}"}
+            )
+        start, stop = span
+        stream.seek(start)
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+        headers["Content-Length"] = str(stop - start)
+        body = _limited(stream, stop - start)
+        return Response(body, status=206, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
+    headers["Content-Length"] = str(size)
+    body = wrap_file(request.environ, stream)
+    return Response(body, status=200, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
+
+
+def _limited(stream, length: int):
+    try:
+        remaining = length
+        while remaining > 0:
+            chunk = stream.read(min(1024 * 1024, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        stream.close()
+
+
+def _upload_response(name: str, session, status: int) -> Response:
+    headers = {
+        "Location": f"/v2/{name}/blobs/uploads/{session.id}",
+        "Docker-Upload-UUID": session.id,
+        "Content-Length": "0",
+        **_range_headers(session),
+    }
+    return Response(status=status, headers=headers)
+
+
+def _range_headers(session) -> dict:
+    # The Range of an upload names its last byte; docker expects 0-0 for an empty upload.
+    return {"Range": f"0-{max(session.size - 1, 0)}"}
+
+
+def _unauthorized(request: Request) -> RegistryError:
+    error = RegistryError("UNAUTHORIZED", "Not Authorized", status=401)
+    error.headers = {"WWW-Authenticate": f'Basic realm="{request.host_url}",service="ecr.amazonaws.com"'}
+    return error
+
+
+def _error_response(error: RegistryError) -> Response:
+    if error.status == 401:
+        response = Response("Not Authorized", status=401, content_type="text/plain; charset=utf-8")
+    else:
+        response = Response(error.body(), status=error.status, content_type="application/json")
+    response.headers.update(error.headers)
+    return response
+
+
+def _http_error(error: HTTPException) -> RegistryError:
+    if isinstance(error, NotFound):
+        return RegistryError("NAME_UNKNOWN", "The requested path is not a route of the registry API", status=404)
+    if isinstance(error, MethodNotAllowed):
+        return RegistryError("UNSUPPORTED", "The method is not allowed on this route", status=405)
+    return RegistryError("UNSUPPORTED", error.description or str(error), status=error.code or 400)

@@ -1,0 +1,73 @@
+"""One WSGI application: /v2/ goes to the registry, requests with X-Amz-Target to the ECR API.
+
+Each request is logged once, on the `ecr_emulator.access` logger, with its method, path, status,
+the API operation where there is one, and the time to the response's first byte.
+"""
+
+import json
+import logging
+import time
+
+from werkzeug.wrappers import Request, Response
+
+from ecr_emulator import __version__
+from ecr_emulator.backend import registry
+from ecr_emulator.core import clock
+from ecr_emulator.core.context import context_from_authorization
+from ecr_emulator.protocol import dispatch
+from ecr_emulator.registry.handlers import RegistryApp
+
+LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("ecr_emulator.access")
+
+
+class EmulatorApp:
+    def __init__(self):
+        dispatch.load_handlers()
+        self.registry = RegistryApp()
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        logged = []
+
+        def logging_start_response(status, headers, exc_info=None):
+            operation = target.rpartition(".")[2] if target else "-"
+            elapsed_ms = (time.monotonic() - started) * 1000
+            ACCESS_LOG.info("%s %s %s %s %.1fms", method, path, status.split(" ", 1)[0], operation, elapsed_ms)
+            logged.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.route(environ, method, path, target)(environ, logging_start_response)
+        except Exception:
+            LOG.exception("unhandled error on %s %s", method, path)
+            body = json.dumps({"__type": "InternalFailure", "message": "The emulator failed; see its log"})
+            return Response(body, status=500, content_type="application/json")(environ, logging_start_response)
+
+    def route(self, environ, method: str, path: str, target: str | None):
+        if path.startswith("/v2") or path.startswith("/_emulator/layers/"):
+            return self.registry
+        if path == "/_emulator/reset" and method == "POST":
+            return self.reset
+        if target is not None or method == "POST":
+            return self.api
+        return self.info
+
+    def api(self, environ, start_response):
+        request = Request(environ)
+        context = context_from_authorization(request.headers.get("Authorization"))
+        status, headers, body = dispatch.handle(context, request.headers.get("X-Amz-Target"), request.get_data())
+        return Response(body, status=status, headers=headers)(environ, start_response)
+
+    def reset(self, environ, start_response):
+        """Empty every account's state, as `moto`'s reset endpoint does for moto's server."""
+        registry.registries.reset()
+        clock.reset()
+        return Response(json.dumps({"reset": True}), content_type="application/json")(environ, start_response)
+
+    def info(self, environ, start_response):
+        body = json.dumps({"service": "ecr-emulator", "version": __version__})
+        return Response(body, status=200, content_type="application/json")(environ, start_response)

@@ -1,0 +1,80 @@
+"""`ecr-emulator serve`: the ECR API and the /v2/ registry on one port."""
+
+import argparse
+import logging
+import os
+import sys
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from ecr_emulator import __version__
+from ecr_emulator.backend import runtime
+from ecr_emulator.server.app import EmulatorApp
+
+LOG = logging.getLogger("ecr_emulator.server")
+
+
+class RequestHandler(WSGIRequestHandler):
+    """HTTP/1.1 with keep-alive; the app writes the access log, so werkzeug's own line is silenced."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+    def log_error(self, format, *args):
+        # docker and skopeo first try TLS on a registry they think is insecure; the handshake
+        # arrives as an unreadable request line, which is expected and not worth an error line.
+        LOG.debug("rejected a request that is not HTTP/1.x (a TLS handshake?): " + format, *args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecr-emulator", description="A local stand-in for Amazon ECR.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the ECR API and the /v2/ registry on one port")
+    serve.add_argument("--host", default=os.environ.get("ECR_EMULATOR_HOST", "127.0.0.1"), help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ECR_EMULATOR_PORT", "5000")), help="TCP port (default: 5000)")
+    serve.add_argument(
+        "--data-dir",
+        default=os.environ.get("ECR_EMULATOR_DATA_DIR"),
+        help="folder for blobs and the token secret; without it, everything stays in memory",
+    )
+    serve.add_argument(
+        "--registry-host",
+        default=os.environ.get("ECR_EMULATOR_REGISTRY_HOST"),
+        help="host[:port] that repositoryUri and proxyEndpoint name (default: the listening address)",
+    )
+    serve.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = make_server(args.host, args.port, EmulatorApp(), threaded=True, request_handler=RequestHandler)
+    host, port = server.server_address[:2]
+    registry_host = args.registry_host or f"{host}:{port}"
+    runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
+    LOG.info(
+        "serving ECR on http://%s:%s (registry host %s, data dir %s)", host, port, registry_host, args.data_dir or "in memory"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        LOG.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

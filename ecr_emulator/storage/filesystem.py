@@ -1,0 +1,140 @@
+"""A BlobStore in a folder, for server mode.
+
+Layout under the root folder:
+
+    blobs/sha256/<first two hex digits>/<hex digest>   committed blobs, never modified
+    uploads/<upload id>                                bytes of an open upload session
+
+A commit fsyncs the upload and renames it into place, so a blob is either absent or complete: a
+crash during a push leaves at most a stray file under uploads/. Sessions survive a restart; the
+first use of a resumed session hashes its bytes again.
+"""
+
+import os
+import threading
+from typing import BinaryIO, Iterator
+
+from ecr_emulator.storage.base import CHUNK_SIZE, BlobNotFound, BlobStore, UploadNotFound, UploadSession
+
+
+class FilesystemUploadSession(UploadSession):
+    def __init__(self, store: "FilesystemBlobStore", upload_id: str | None = None):
+        super().__init__(upload_id)
+        self._blob_store = store
+        self.path = os.path.join(store.uploads_dir, self.id)
+        if upload_id is None:
+            self._file = open(self.path, "xb")
+        else:
+            self._file = open(self.path, "ab")
+            self._rehash()
+
+    def _rehash(self) -> None:
+        with open(self.path, "rb") as stream:
+            for chunk in iter(lambda: stream.read(CHUNK_SIZE), b""):
+                self._hash.update(chunk)
+                self.size += len(chunk)
+
+    def _write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+
+    def _flush(self) -> None:
+        self._file.flush()
+
+    def _store(self, digest: str) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        target = self._blob_store.path_of(digest)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.exists(target):
+            os.unlink(self.path)
+        else:
+            os.replace(self.path, target)
+            _fsync_dir(os.path.dirname(target))
+        self._blob_store._forget(self.id)
+
+    def cancel(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        self._blob_store._forget(self.id)
+
+
+class FilesystemBlobStore(BlobStore):
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        self.blobs_dir = os.path.join(self.root, "blobs")
+        self.uploads_dir = os.path.join(self.root, "uploads")
+        os.makedirs(self.blobs_dir, exist_ok=True)
+        os.makedirs(self.uploads_dir, exist_ok=True)
+        self._lock = threading.Lock()
+        self._sessions: dict[str, FilesystemUploadSession] = {}
+
+    def path_of(self, digest: str) -> str:
+        algorithm, _, hex_digest = digest.partition(":")
+        if algorithm != "sha256" or len(hex_digest) != 64 or not _is_hex(hex_digest):
+            raise BlobNotFound(digest)
+        return os.path.join(self.blobs_dir, algorithm, hex_digest[:2], hex_digest)
+
+    def stat(self, digest: str) -> int | None:
+        try:
+            return os.stat(self.path_of(digest)).st_size
+        except (FileNotFoundError, BlobNotFound):
+            return None
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path_of(digest), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+
+    def delete(self, digest: str) -> None:
+        try:
+            os.unlink(self.path_of(digest))
+        except (FileNotFoundError, BlobNotFound):
+            pass
+
+    def digests(self) -> Iterator[str]:
+        for folder, _, names in os.walk(os.path.join(self.blobs_dir, "sha256")):
+            for name in names:
+                yield "sha256:" + name
+
+    def start_upload(self) -> UploadSession:
+        session = FilesystemUploadSession(self)
+        with self._lock:
+            self._sessions[session.id] = session
+        return session
+
+    def get_upload(self, upload_id: str) -> UploadSession:
+        with self._lock:
+            session = self._sessions.get(upload_id)
+            if session is not None:
+                return session
+            if not _is_upload_id(upload_id) or not os.path.exists(os.path.join(self.uploads_dir, upload_id)):
+                raise UploadNotFound(upload_id)
+            session = FilesystemUploadSession(self, upload_id)
+            self._sessions[upload_id] = session
+            return session
+
+    def _forget(self, upload_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(upload_id, None)
+
+
+def _is_hex(text: str) -> bool:
+    return all(character in "0123456789abcdef" for character in text)
+
+
+def _is_upload_id(text: str) -> bool:
+    return len(text) == 36 and all(character in "0123456789abcdef-" for character in text)
+
+
+def _fsync_dir(path: str) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
