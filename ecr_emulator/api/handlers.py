@@ -1,3 +1,15 @@
 """Import every operation family, which registers its handlers."""
 
-from ecr_emulator.api import auth, images, layers, repositories  # noqa: F401
+from ecr_emulator.api import (  # noqa: F401
+    auth,
+    images,
+    layers,
+    lifecycle,
+    policies,
+    pull_through,
+    replication,
+    repositories,
+    scanning,
+    settings,
+    templates,
+)

@@ -7,6 +7,7 @@ DescribeImages and an image stored with PutImage can be pulled. Errors are the c
 
 import dataclasses
 import logging
+from typing import Callable, TypeVar
 
 from moto.core.base_backend import BaseBackend
 
@@ -37,6 +38,8 @@ from ecr_emulator.core.backends import RegionalState
 from ecr_emulator.storage.base import DigestMismatch, digest_of
 
 LOG = logging.getLogger(__name__)
+
+FeatureState = TypeVar("FeatureState")
 
 MAX_IMAGES_PER_REPOSITORY = 100_000
 MAX_TAGS_PER_IMAGE = 1000
@@ -69,6 +72,18 @@ class Registry(BaseBackend):
         self.uploads: dict[str, str] = {}
         # upload id -> sizes of the parts that UploadLayerPart appended
         self.part_sizes: dict[str, list[int]] = {}
+        self._feature_states: dict[str, object] = {}
+
+    def feature_state(self, name: str, factory: Callable[[], FeatureState]) -> FeatureState:
+        """Return the state that a feature module (scanning, replication, ...) keeps in this registry.
+
+        The state is created with `factory()` on first use and dropped with the registry, so feature
+        modules keep their own state without adding fields here.
+        """
+        with STATE_LOCK:
+            if name not in self._feature_states:
+                self._feature_states[name] = factory()
+            return self._feature_states[name]
 
     # Repositories
 

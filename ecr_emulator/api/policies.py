@@ -1,0 +1,3 @@
+"""policies operations."""
+
+from ecr_emulator.protocol.dispatch import handler  # noqa: F401

@@ -1,0 +1,3 @@
+"""pull_through operations."""
+
+from ecr_emulator.protocol.dispatch import handler  # noqa: F401

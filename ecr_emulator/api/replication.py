@@ -1,0 +1,3 @@
+"""replication operations."""
+
+from ecr_emulator.protocol.dispatch import handler  # noqa: F401

@@ -1,0 +1,3 @@
+"""scanning operations."""
+
+from ecr_emulator.protocol.dispatch import handler  # noqa: F401

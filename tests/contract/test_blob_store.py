@@ -1,0 +1,136 @@
+"""The contract every BlobStore implementation passes: memory and filesystem alike."""
+
+import io
+import os
+
+import pytest
+
+from ecr_emulator.storage import BlobNotFound, DigestMismatch, UploadNotFound, digest_of
+from ecr_emulator.storage.filesystem import FilesystemBlobStore
+from ecr_emulator.storage.memory import MemoryBlobStore
+
+
+@pytest.fixture(params=["memory", "filesystem"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        return MemoryBlobStore()
+    return FilesystemBlobStore(str(tmp_path / "store"))
+
+
+def test_put_then_read(store):
+    digest = store.put(b"hello")
+
+    assert digest == digest_of(b"hello")
+    assert store.stat(digest) == 5
+    assert store.read(digest) == b"hello"
+
+
+def test_missing_blob(store):
+    missing = digest_of(b"missing")
+
+    assert store.stat(missing) is None
+    with pytest.raises(BlobNotFound):
+        store.open(missing)
+
+
+def test_upload_in_chunks(store):
+    session = store.start_upload()
+
+    session.append(b"abc")
+    session.append(io.BytesIO(b"defg"))
+    digest = session.commit(digest_of(b"abcdefg"))
+
+    assert session.size == 7
+    assert store.read(digest) == b"abcdefg"
+    with pytest.raises(UploadNotFound):
+        store.get_upload(session.id)
+
+
+def test_append_with_length(store):
+    session = store.start_upload()
+
+    session.append(io.BytesIO(b"0123456789"), length=4)
+
+    assert session.size == 4
+    assert session.commit() == digest_of(b"0123")
+
+
+def test_wrong_digest_stores_nothing(store):
+    session = store.start_upload()
+    session.append(b"content")
+
+    with pytest.raises(DigestMismatch) as raised:
+        session.commit(digest_of(b"other"))
+
+    assert raised.value.actual == digest_of(b"content")
+    assert store.stat(digest_of(b"content")) is None
+    assert store.get_upload(session.id) is session
+
+
+def test_cancel_discards(store):
+    session = store.start_upload()
+    session.append(b"discard me")
+
+    session.cancel()
+
+    with pytest.raises(UploadNotFound):
+        store.get_upload(session.id)
+    assert store.stat(digest_of(b"discard me")) is None
+
+
+def test_same_content_twice(store):
+    first = store.put(b"same")
+    second = store.put(b"same")
+
+    assert first == second
+    assert list(store.digests()) == [first]
+
+
+def test_delete(store):
+    digest = store.put(b"gone")
+
+    store.delete(digest)
+    store.delete(digest)
+
+    assert store.stat(digest) is None
+
+
+def test_large_blob_streams(store):
+    chunk = os.urandom(1024 * 1024)
+    session = store.start_upload()
+    for _ in range(8):
+        session.append(io.BytesIO(chunk))
+
+    digest = session.commit()
+
+    with store.open(digest) as stream:
+        assert stream.read(len(chunk)) == chunk
+    assert store.stat(digest) == 8 * len(chunk)
+
+
+def test_unknown_upload(store):
+    with pytest.raises(UploadNotFound):
+        store.get_upload("00000000-0000-0000-0000-000000000000")
+
+
+def test_filesystem_upload_survives_restart(tmp_path):
+    # given: an upload left open when the process stopped
+    root = str(tmp_path / "store")
+    session = FilesystemBlobStore(root).start_upload()
+    session.append(b"first half,")
+
+    # when: a new store on the same folder resumes it
+    resumed = FilesystemBlobStore(root).get_upload(session.id)
+    resumed.append(b" second half")
+    digest = resumed.commit(digest_of(b"first half, second half"))
+
+    # then
+    assert FilesystemBlobStore(root).read(digest) == b"first half, second half"
+
+
+def test_filesystem_rejects_path_tricks(tmp_path):
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+
+    assert store.stat("sha256:../../etc/passwd") is None
+    with pytest.raises(UploadNotFound):
+        store.get_upload("../../etc/passwd")

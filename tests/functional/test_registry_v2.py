@@ -1,0 +1,334 @@
+"""The /v2/ registry over real HTTP: login challenge, uploads, manifests, tags, errors."""
+
+import base64
+import json
+
+import pytest
+import requests
+
+from tests.helpers import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, image_manifest, sha256
+
+REPO = "team/app"
+
+
+@pytest.fixture
+def server(live_server):
+    live_server.reset()
+    return live_server
+
+
+@pytest.fixture
+def api(server):
+    client = server.client()
+    client.create_repository(repositoryName=REPO)
+    return client
+
+
+@pytest.fixture
+def http(server, api):
+    """A requests session logged in with a token of GetAuthorizationToken."""
+    token = api.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Basic {token}"
+    session.base = server.endpoint
+    return session
+
+
+def url(http, path: str) -> str:
+    return http.base + path
+
+
+def upload(http, data: bytes, name: str = REPO) -> str:
+    started = http.post(url(http, f"/v2/{name}/blobs/uploads/"))
+    assert started.status_code == 202
+    location = started.headers["Location"]
+    patched = http.patch(url(http, location), data=data, headers={"Content-Type": "application/octet-stream"})
+    assert patched.status_code == 202
+    digest = sha256(data)
+    finished = http.put(url(http, location), params={"digest": digest})
+    assert finished.status_code == 201
+    return digest
+
+
+def push_manifest(http, tag: str, seed: bytes = b"layer") -> tuple[str, bytes]:
+    config = {"digest": upload(http, b'{"os":"linux"}'), "size": 14}
+    layer = {"digest": upload(http, seed), "size": len(seed)}
+    manifest = image_manifest(config, [layer])
+    response = http.put(url(http, f"/v2/{REPO}/manifests/{tag}"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST})
+    assert response.status_code == 201, response.text
+    return response.headers["Docker-Content-Digest"], manifest
+
+
+def test_challenge_without_credentials(server):
+    response = requests.get(server.endpoint + "/v2/")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Basic realm="')
+    assert 'service="ecr.amazonaws.com"' in response.headers["WWW-Authenticate"]
+    assert response.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
+    assert response.text == "Not Authorized"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    ["AWS:not-a-token", "someone:password", "AWS:" + base64.b64encode(b'{"payload":"x","datakey":"y"}').decode()],
+)
+def test_forged_credentials_refused(server, credentials):
+    header = "Basic " + base64.b64encode(credentials.encode()).decode()
+
+    response = requests.get(server.endpoint + "/v2/", headers={"Authorization": header})
+
+    assert response.status_code == 401
+
+
+def test_token_bound_to_region(server, api):
+    # given: a token of us-east-1 and a repository of eu-west-1
+    server.client(region="eu-west-1").create_repository(repositoryName="west-only")
+    token = api.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+
+    response = requests.get(server.endpoint + "/v2/west-only/tags/list", headers={"Authorization": f"Basic {token}"})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "NAME_UNKNOWN"
+
+
+def test_version_check(http):
+    response = http.get(url(http, "/v2/"))
+
+    assert response.status_code == 200
+    assert response.json() == {}
+
+
+def test_push_shows_in_api(http, api):
+    digest, manifest = push_manifest(http, "v1")
+
+    detail = api.describe_images(repositoryName=REPO)["imageDetails"][0]
+    assert digest == sha256(manifest)
+    assert detail["imageDigest"] == digest
+    assert detail["imageTags"] == ["v1"]
+
+
+def test_manifest_get_and_head(http):
+    digest, manifest = push_manifest(http, "v1")
+
+    by_tag = http.get(url(http, f"/v2/{REPO}/manifests/v1"), headers={"Accept": DOCKER_MANIFEST})
+    by_digest = http.get(url(http, f"/v2/{REPO}/manifests/{digest}"))
+    head = http.head(url(http, f"/v2/{REPO}/manifests/v1"))
+
+    assert by_tag.content == manifest
+    assert by_digest.content == manifest
+    assert by_tag.headers["Content-Type"] == DOCKER_MANIFEST
+    assert by_tag.headers["Docker-Content-Digest"] == digest
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Length"] == str(len(manifest))
+    assert head.headers["Docker-Content-Digest"] == digest
+
+
+def test_unknown_manifest(http):
+    response = http.get(url(http, f"/v2/{REPO}/manifests/nope"))
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0] == {"code": "MANIFEST_UNKNOWN", "message": "Requested image not found"}
+
+
+def test_push_to_missing_repository(http):
+    response = http.post(url(http, "/v2/missing/blobs/uploads/"))
+
+    assert response.status_code == 404
+    error = response.json()["errors"][0]
+    assert error["code"] == "NAME_UNKNOWN"
+    assert error["message"] == "The repository with name 'missing' does not exist in the registry with id '123456789012'"
+
+
+def test_invalid_repository_name(http):
+    response = http.get(url(http, "/v2/Upper/tags/list"))
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "NAME_INVALID"
+
+
+def test_blob_head_and_get(http):
+    digest = upload(http, b"blob bytes")
+
+    head = http.head(url(http, f"/v2/{REPO}/blobs/{digest}"))
+    get = http.get(url(http, f"/v2/{REPO}/blobs/{digest}"))
+
+    assert head.status_code == 200
+    assert head.headers["Content-Length"] == "10"
+    assert head.headers["Docker-Content-Digest"] == digest
+    assert get.content == b"blob bytes"
+
+
+def test_blob_range(http):
+    digest = upload(http, b"0123456789")
+
+    partial = http.get(url(http, f"/v2/{REPO}/blobs/{digest}"), headers={"Range": "bytes=2-5"})
+    beyond = http.get(url(http, f"/v2/{REPO}/blobs/{digest}"), headers={"Range": "bytes=20-30"})
+
+    assert partial.status_code == 206
+    assert partial.content == b"2345"
+    assert partial.headers["Content-Range"] == "bytes 2-5/10"
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == "bytes */10"
+
+
+def test_unknown_blob(http):
+    response = http.get(url(http, f"/v2/{REPO}/blobs/{sha256(b'none')}"))
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "BLOB_UNKNOWN"
+
+
+def test_monolithic_upload(http):
+    data = b"in one request"
+
+    response = http.post(url(http, f"/v2/{REPO}/blobs/uploads/"), params={"digest": sha256(data)}, data=data)
+
+    assert response.status_code == 201
+    assert response.headers["Docker-Content-Digest"] == sha256(data)
+    assert http.get(url(http, f"/v2/{REPO}/blobs/{sha256(data)}")).content == data
+
+
+def test_chunked_upload_with_ranges(http):
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+
+    first = http.patch(url(http, location), data=b"abc", headers={"Content-Range": "0-2"})
+    repeated = http.patch(url(http, location), data=b"abc", headers={"Content-Range": "0-2"})
+    second = http.patch(url(http, location), data=b"def", headers={"Content-Range": "3-5"})
+    status = http.get(url(http, location))
+    done = http.put(url(http, location), params={"digest": sha256(b"abcdef")})
+
+    assert first.headers["Range"] == "0-2"
+    assert repeated.status_code == 416
+    assert repeated.headers["Range"] == "0-2"
+    assert second.headers["Range"] == "0-5"
+    assert status.status_code == 204
+    assert status.headers["Range"] == "0-5"
+    assert done.status_code == 201
+
+
+def test_wrong_digest_stores_nothing(http):
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+    http.patch(url(http, location), data=b"actual")
+
+    response = http.put(url(http, location), params={"digest": sha256(b"claimed")})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "DIGEST_INVALID"
+    assert http.head(url(http, f"/v2/{REPO}/blobs/{sha256(b'actual')}")).status_code == 404
+    assert http.head(url(http, f"/v2/{REPO}/blobs/{sha256(b'claimed')}")).status_code == 404
+
+
+def test_cancel_upload(http):
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+
+    cancelled = http.delete(url(http, location))
+    after = http.get(url(http, location))
+
+    assert cancelled.status_code == 204
+    assert after.status_code == 404
+    assert after.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
+
+
+def test_manifest_with_missing_layer(http):
+    config = {"digest": upload(http, b"{}"), "size": 2}
+    manifest = image_manifest(config, [{"digest": sha256(b"absent"), "size": 6}])
+
+    response = http.put(url(http, f"/v2/{REPO}/manifests/v1"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "MANIFEST_BLOB_UNKNOWN"
+
+
+def test_invalid_manifest(http):
+    response = http.put(url(http, f"/v2/{REPO}/manifests/v1"), data=b"{broken", headers={"Content-Type": DOCKER_MANIFEST})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "MANIFEST_INVALID"
+
+
+def test_push_by_digest_must_match(http):
+    _, manifest = push_manifest(http, "v1")
+
+    response = http.put(
+        url(http, f"/v2/{REPO}/manifests/{sha256(b'other')}"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "DIGEST_INVALID"
+
+
+def test_oci_index_and_children(http, api):
+    child_digest, child = push_manifest(http, "amd64")
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [{"mediaType": DOCKER_MANIFEST, "digest": child_digest, "size": len(child),
+                           "platform": {"architecture": "amd64", "os": "linux"}}],
+        }
+    ).encode()
+
+    pushed = http.put(url(http, f"/v2/{REPO}/manifests/multi"), data=index, headers={"Content-Type": OCI_INDEX})
+    fetched = http.get(url(http, f"/v2/{REPO}/manifests/multi"), headers={"Accept": OCI_INDEX})
+    delete_child = http.delete(url(http, f"/v2/{REPO}/manifests/{child_digest}"))
+
+    assert pushed.status_code == 201
+    assert fetched.content == index
+    assert fetched.headers["Content-Type"] == OCI_INDEX
+    assert delete_child.status_code == 400
+    assert delete_child.json()["errors"][0]["code"] == "UNSUPPORTED"
+    assert "referenced by manifest list" in delete_child.json()["errors"][0]["message"]
+
+
+def test_index_with_missing_child(http):
+    index = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX,
+         "manifests": [{"mediaType": OCI_MANIFEST, "digest": sha256(b"none"), "size": 4}]}
+    ).encode()
+
+    response = http.put(url(http, f"/v2/{REPO}/manifests/multi"), data=index, headers={"Content-Type": OCI_INDEX})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "MANIFEST_BLOB_UNKNOWN"
+
+
+def test_tags_list(http):
+    push_manifest(http, "v2", seed=b"two")
+    push_manifest(http, "v1", seed=b"one")
+
+    response = http.get(url(http, f"/v2/{REPO}/tags/list"))
+
+    assert response.json() == {"name": REPO, "tags": ["v1", "v2"]}
+
+
+def test_delete_manifest(http, api):
+    digest, _ = push_manifest(http, "v1")
+
+    deleted = http.delete(url(http, f"/v2/{REPO}/manifests/{digest}"))
+    again = http.delete(url(http, f"/v2/{REPO}/manifests/{digest}"))
+
+    assert deleted.status_code == 202
+    assert again.status_code == 404
+    assert api.describe_images(repositoryName=REPO)["imageDetails"] == []
+
+
+def test_repush_same_tag_is_accepted(http, api):
+    # A /v2/ push is idempotent; only the API's PutImage reports ImageAlreadyExistsException.
+    digest, manifest = push_manifest(http, "v1")
+
+    again = http.put(url(http, f"/v2/{REPO}/manifests/v1"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST})
+
+    assert again.status_code == 201
+    assert again.headers["Docker-Content-Digest"] == digest
+
+
+def test_put_image_then_pull(http, api):
+    config = {"digest": upload(http, b'{"from":"api"}'), "size": 14}
+    manifest = image_manifest(config, [])
+    api.put_image(repositoryName=REPO, imageManifest=manifest.decode(), imageTag="api")
+
+    response = http.get(url(http, f"/v2/{REPO}/manifests/api"))
+
+    assert response.content == manifest
