@@ -3,7 +3,7 @@
 
 PORT ?= 5000
 DATA_DIR ?=
-PYTHON ?= python3
+PYTHON ?= python
 
 .PHONY: run test test-fast
 
