@@ -1,10 +1,11 @@
 """PutImage, BatchGetImage, ListImages, DescribeImages and BatchDeleteImage."""
 
 from ecr_emulator.api import common
-from ecr_emulator.backend.images import Image, Repository
+from ecr_emulator.backend.images import Image, Repository, negotiate
 from ecr_emulator.backend.registry import ImageLookupFailure
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.dispatch import handler
+from ecr_emulator.storage.base import digest_of
 
 
 def image_detail(registry, repository: Repository, image: Image) -> dict:
@@ -79,14 +80,18 @@ def batch_get_image(context, repository_name, image_ids, registry_id=None, accep
         except ImageLookupFailure as failure:
             failures.append({"imageId": image_id, "failureCode": failure.code, "failureReason": failure.reason})
             continue
+        if image.status != "ACTIVE":
+            failures.append({"imageId": image_id, "failureCode": "ImageNotFound", "failureReason": "Requested image not found"})
+            continue
+        manifest, media_type = negotiate(image, accepted_media_types)
         registry.record_pull(repository_name, image)
         found.append(
             {
                 "registryId": registry.account_id,
                 "repositoryName": repository_name,
-                "imageId": {"imageDigest": image.digest, "imageTag": image_id.get("imageTag")},
-                "imageManifest": image.manifest.decode(),
-                "imageManifestMediaType": image.media_type,
+                "imageId": {"imageDigest": digest_of(manifest), "imageTag": image_id.get("imageTag")},
+                "imageManifest": manifest.decode(),
+                "imageManifestMediaType": media_type,
             }
         )
     return {"images": found, "failures": failures}
@@ -135,3 +140,51 @@ def batch_delete_image(context, repository_name, image_ids, registry_id=None, **
     registry = common.registry(context, registry_id)
     deleted, failures = registry.delete_image_ids(repository_name, image_ids)
     return {"imageIds": deleted, "failures": failures}
+
+
+@handler("UpdateImageStorageClass")
+def update_image_storage_class(context, repository_name, image_id, target_storage_class, registry_id=None, **kwargs):
+    registry = common.registry(context, registry_id)
+    image = registry.update_storage_class(repository_name, image_id, target_storage_class)
+    return {
+        "registryId": registry.account_id,
+        "repositoryName": repository_name,
+        "imageId": {"imageDigest": image.digest, "imageTag": image_id.get("imageTag")},
+        "imageStatus": image.stored_status,
+    }
+
+
+@handler("ListImageReferrers")
+def list_image_referrers(
+    context, repository_name, subject_id, registry_id=None, filter=None, next_token=None, max_results=None, **kwargs
+):
+    registry = common.registry(context, registry_id)
+    repository = registry.get_repository(repository_name)
+    artifact_types = (filter or {}).get("artifactTypes")
+    artifact_status = (filter or {}).get("artifactStatus", "ACTIVE")
+
+    referrers = []
+    with STATE_LOCK:
+        for image in repository.images.values():
+            if image.subject_digest != subject_id["imageDigest"]:
+                continue
+            if artifact_types and image.parsed.artifact_media_type not in artifact_types:
+                continue
+            if artifact_status != "ANY" and image.status != artifact_status:
+                continue
+            referrers.append(
+                {
+                    "digest": image.digest,
+                    "mediaType": image.media_type,
+                    "artifactType": image.parsed.artifact_media_type,
+                    "size": len(image.manifest),
+                    "annotations": image.parsed.annotations,
+                    "artifactStatus": image.status,
+                }
+            )
+    page, token = common.paginate(referrers, max_results, next_token, default_size=REFERRERS_PAGE_SIZE)
+    return {"referrers": page, "nextToken": token}
+
+
+# ListImageReferrers returns 20 referrers a page unless maxResults (1-50) says otherwise.
+REFERRERS_PAGE_SIZE = 20

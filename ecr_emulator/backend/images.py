@@ -6,9 +6,11 @@ import fnmatch
 
 from ecr_emulator.backend import manifests
 from ecr_emulator.backend.manifests import ParsedManifest
+from ecr_emulator.core import clock
 
 ACTIVE = "ACTIVE"
 ARCHIVED = "ARCHIVED"
+ACTIVATING = "ACTIVATING"
 
 
 @dataclasses.dataclass
@@ -21,9 +23,25 @@ class Image:
     size: int
     tags: list[str] = dataclasses.field(default_factory=list)
     last_pulled_at: datetime.datetime | None = None
-    status: str = ACTIVE
+    stored_status: str = ACTIVE
     last_archived_at: datetime.datetime | None = None
     last_activated_at: datetime.datetime | None = None
+
+    @property
+    def status(self) -> str:
+        """ACTIVE, ARCHIVED, or ACTIVATING until a restore's `last_activated_at` has come."""
+        if self.stored_status == ACTIVATING and self.last_activated_at and clock.now() >= self.last_activated_at:
+            self.stored_status = ACTIVE
+        return self.stored_status
+
+    def archive(self) -> None:
+        self.stored_status = ARCHIVED
+        self.last_archived_at = clock.now()
+
+    def restore(self, delay: datetime.timedelta) -> None:
+        """Start bringing an archived image back; it is ACTIVE once `delay` has passed on the clock."""
+        self.stored_status = ACTIVATING if delay else ACTIVE
+        self.last_activated_at = clock.now() + delay
 
     @property
     def child_digests(self) -> list[str]:
@@ -90,3 +108,17 @@ class Repository:
         if parsed.media_type in manifests.SCHEMA1_TYPES:
             return sum(self.layers[layer.digest].size for layer in parsed.layers if layer.digest in self.layers)
         return parsed.layers_size
+
+
+def negotiate(image: Image, accepted_media_types: list[str] | None) -> tuple[bytes, str]:
+    """Return the manifest in a media type the client accepts, converting as ECR does when it can.
+
+    When no accepted type can be produced, the stored manifest is returned as it is.
+    """
+    if not accepted_media_types or image.media_type in accepted_media_types:
+        return image.manifest, image.media_type
+    for media_type in accepted_media_types:
+        converted = manifests.convert(image.manifest, image.parsed, media_type)
+        if converted is not None:
+            return converted, media_type
+    return image.manifest, image.media_type

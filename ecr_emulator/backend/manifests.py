@@ -183,3 +183,40 @@ def _descriptor(value, where: str) -> Descriptor:
 def _optional_string(body: dict, key: str) -> str | None:
     value = body.get(key)
     return value if isinstance(value, str) else None
+
+
+# Media types that change when a manifest moves between the Docker and OCI formats.
+_DOCKER_TO_OCI = {
+    DOCKER_SCHEMA2: OCI_MANIFEST,
+    DOCKER_CONFIG: OCI_CONFIG,
+    "application/vnd.docker.image.rootfs.diff.tar.gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip": "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+}
+_OCI_TO_DOCKER = {oci: docker for docker, oci in _DOCKER_TO_OCI.items()}
+
+
+def convert(data: bytes, parsed: ParsedManifest, target: str) -> bytes | None:
+    """Return the manifest rewritten as `target`, or None when ECR would not convert it.
+
+    ECR converts Docker schema 2 image manifests to OCI and OCI to Docker schema 2 when a client
+    accepts only the other format. An OCI artifact (another config type, or artifactType) has no
+    Docker form. Not emulated: the down-conversion to Docker schema 1.
+    """
+    if parsed.media_type == target:
+        return data
+    if parsed.media_type == DOCKER_SCHEMA2 and target == OCI_MANIFEST:
+        table = _DOCKER_TO_OCI
+    elif parsed.media_type == OCI_MANIFEST and target == DOCKER_SCHEMA2:
+        if parsed.artifact_type or parsed.subject or (parsed.config and parsed.config.media_type != OCI_CONFIG):
+            return None
+        table = _OCI_TO_DOCKER
+    else:
+        return None
+    body = json.loads(data)
+    body["mediaType"] = target
+    for descriptor in [body.get("config", {}), *body.get("layers", [])]:
+        if descriptor.get("mediaType") in table:
+            descriptor["mediaType"] = table[descriptor["mediaType"]]
+        elif descriptor.get("mediaType") is not None:
+            return None
+    return json.dumps(body, indent=3).encode()

@@ -6,6 +6,7 @@ DescribeImages and an image stored with PutImage can be pulled. Errors are the c
 """
 
 import dataclasses
+import datetime
 import logging
 from typing import Callable, TypeVar
 
@@ -21,6 +22,7 @@ from ecr_emulator.api.errors import (
     ImageAlreadyExistsException,
     ImageDigestDoesNotMatchException,
     ImageNotFoundException,
+    ImageStorageClassUpdateNotSupportedException,
     ImageTagAlreadyExistsException,
     InvalidParameterException,
     LayersNotFoundException,
@@ -31,7 +33,7 @@ from ecr_emulator.api.errors import (
     RepositoryNotFoundException,
 )
 from ecr_emulator.backend import manifests, runtime
-from ecr_emulator.backend.images import ACTIVE, Image, Layer, Repository
+from ecr_emulator.backend.images import ACTIVE, ARCHIVED, Image, Layer, Repository
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.core import clock, events
 from ecr_emulator.core.backends import RegionalState
@@ -176,8 +178,8 @@ class Registry(BaseBackend):
                 )
             image = existing or self._add_image(repository, digest, manifest, parsed)
             if image.status != ACTIVE:
-                image.status = ACTIVE
-                image.last_activated_at = clock.now()
+                # Pushing an archived image again restores it at once.
+                image.restore(datetime.timedelta(0))
             if tag is not None:
                 self._move_tag(repository, tag, image)
 
@@ -268,6 +270,25 @@ class Registry(BaseBackend):
                 f"imageTag:'{image_id.get('imageTag') or 'null'}'}} does not exist within the repository with "
                 f"name '{repository_name}' in the registry with id '{self.account_id}'"
             ) from None
+
+    def update_storage_class(self, repository_name: str, image_id: dict, target: str) -> Image:
+        """Archive an active image, or start restoring an archived one (UpdateImageStorageClass)."""
+        with STATE_LOCK:
+            image = self.get_image(repository_name, image_id)
+            status = image.status
+            if target == "ARCHIVE" and status == ACTIVE:
+                image.archive()
+            elif target == "STANDARD" and status == ARCHIVED:
+                image.restore(runtime.current().restore_delay)
+            else:
+                raise ImageStorageClassUpdateNotSupportedException(
+                    f"The image with digest '{image.digest}' is {status} and cannot be transitioned to {target}"
+                )
+        LOG.info("image %s in %s moved to storage class %s", image.digest, repository_name, target)
+        if target == "STANDARD":
+            # A restored image behaves like a fresh push for scanning, replication and lifecycle.
+            events.publish(events.ImagePushed(self.account_id, self.region_name, repository_name, image.digest, None))
+        return image
 
     def record_pull(self, repository_name: str, image: Image) -> None:
         image.last_pulled_at = clock.now()

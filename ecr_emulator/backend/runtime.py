@@ -5,6 +5,7 @@ configures a folder and the server's own address with `configure()`.
 """
 
 import dataclasses
+import datetime
 import os
 import threading
 
@@ -24,6 +25,9 @@ class Runtime:
     registry_host: str | None = None
     registry_scheme: str = "https"
     data_dir: str | None = None
+    # How long UpdateImageStorageClass keeps a restored image ACTIVATING; ECR documents up to 20
+    # minutes, and the emulator restores at once unless told otherwise.
+    restore_delay: datetime.timedelta = datetime.timedelta(0)
 
 
 _runtime = Runtime(blob_store=MemoryBlobStore(), tokens=TokenAuthority())

@@ -15,12 +15,13 @@ from werkzeug.wsgi import wrap_file
 
 from ecr_emulator.backend import manifests, runtime
 from ecr_emulator.backend.auth import InvalidToken
+from ecr_emulator.backend.images import negotiate
 from ecr_emulator.backend.registry import Registry, registry_for
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.errors import ServiceError
 from ecr_emulator.registry import routes
 from ecr_emulator.registry.errors import RegistryError, to_registry_error
-from ecr_emulator.storage.base import DigestMismatch
+from ecr_emulator.storage.base import DigestMismatch, digest_of
 
 LOG = logging.getLogger(__name__)
 
@@ -206,10 +207,10 @@ class RegistryApp:
     def manifest_get(self, request, registry, name, reference):
         image = self._image(registry, name, reference)
         registry.record_pull(name, image)
-        return _manifest_response(image, with_body=True)
+        return _manifest_response(request, image, reference, with_body=True)
 
     def manifest_head(self, request, registry, name, reference):
-        return _manifest_response(self._image(registry, name, reference), with_body=False)
+        return _manifest_response(request, self._image(registry, name, reference), reference, with_body=False)
 
     def manifest_delete(self, request, registry, name, reference):
         tag, digest = _split_reference(reference)
@@ -321,12 +322,16 @@ def _json_response(body, link: str | None = None, content_type: str = "applicati
     return response
 
 
-def _manifest_response(image, with_body: bool) -> Response:
-    headers = {"Docker-Content-Digest": image.digest, "Content-Length": str(len(image.manifest))}
-    body = image.manifest if with_body else b""
-    response = Response(body, status=200, headers=headers, content_type=image.media_type)
+def _manifest_response(request: Request, image, reference: str, with_body: bool) -> Response:
+    """Serve a manifest: by digest the stored bytes, by tag in a media type the client accepts."""
+    manifest, media_type = image.manifest, image.media_type
+    if ":" not in reference:
+        accepted = [value for value, _ in request.accept_mimetypes if value != "*/*"]
+        manifest, media_type = negotiate(image, accepted)
+    headers = {"Docker-Content-Digest": digest_of(manifest), "Content-Length": str(len(manifest))}
+    response = Response(manifest if with_body else b"", status=200, headers=headers, content_type=media_type)
     if not with_body:
-        response.headers["Content-Length"] = str(len(image.manifest))
+        response.headers["Content-Length"] = str(len(manifest))
     return response
 
 

@@ -1,4 +1,6 @@
-"""One WSGI application: /v2/ goes to the registry, requests with X-Amz-Target to the ECR API.
+"""One WSGI application: /v2/ goes to the registry, ECR API requests to the ECR dispatcher, and
+every other AWS request to moto's server, so that Secrets Manager, KMS, IAM and STS answer on the
+same port with the same state that ECR reads (pull-through cache secrets, keys of other accounts).
 
 Each request is logged once, on the `ecr_emulator.access` logger, with its method, path, status,
 the API operation where there is one, and the time to the response's first byte.
@@ -8,13 +10,14 @@ import json
 import logging
 import time
 
+from moto.core.base_backend import BackendDict
 from werkzeug.wrappers import Request, Response
 
 from ecr_emulator import __version__
 from ecr_emulator.backend import registry
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
-from ecr_emulator.protocol import dispatch
+from ecr_emulator.protocol import dispatch, spec
 from ecr_emulator.registry.handlers import RegistryApp
 
 LOG = logging.getLogger(__name__)
@@ -25,6 +28,7 @@ class EmulatorApp:
     def __init__(self):
         dispatch.load_handlers()
         self.registry = RegistryApp()
+        self._moto_app = None
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
@@ -52,9 +56,19 @@ class EmulatorApp:
             return self.registry
         if path == "/_emulator/reset" and method == "POST":
             return self.reset
-        if target is not None or method == "POST":
+        if _is_ecr_api_request(environ, target):
             return self.api
+        if environ.get("HTTP_AUTHORIZATION") or target is not None or path != "/":
+            return self.other_services()
         return self.info
+
+    def other_services(self):
+        """Return moto's server app, created on first use because it imports every moto service."""
+        if self._moto_app is None:
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+            self._moto_app = DomainDispatcherApplication(create_backend_app)
+        return self._moto_app
 
     def api(self, environ, start_response):
         request = Request(environ)
@@ -63,7 +77,8 @@ class EmulatorApp:
         return Response(body, status=status, headers=headers)(environ, start_response)
 
     def reset(self, environ, start_response):
-        """Empty every account's state, as `moto`'s reset endpoint does for moto's server."""
+        """Empty every account's state, ECR's and that of the moto services served here."""
+        BackendDict.reset()
         registry.registries.reset()
         clock.reset()
         return Response(json.dumps({"reset": True}), content_type="application/json")(environ, start_response)
@@ -71,3 +86,11 @@ class EmulatorApp:
     def info(self, environ, start_response):
         body = json.dumps({"service": "ecr-emulator", "version": __version__})
         return Response(body, status=200, content_type="application/json")(environ, start_response)
+
+
+def _is_ecr_api_request(environ, target: str | None) -> bool:
+    """Tell ECR API requests from those of other AWS services: by X-Amz-Target, else by the signing scope."""
+    if target is not None:
+        return target.startswith(spec.TARGET_PREFIX + ".")
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    return environ.get("REQUEST_METHOD") == "POST" and "/ecr/aws4_request" in authorization

@@ -305,3 +305,98 @@ def test_oci_manifest_with_subject(ecr, repo):
     untagged = ecr.describe_images(repositoryName=repo, filter={"tagStatus": "UNTAGGED"})["imageDetails"][0]
     assert untagged["subjectManifestDigest"] == subject["imageId"]["imageDigest"]
     assert untagged["artifactMediaType"] == "application/vnd.example.sbom"
+
+
+def test_archive_and_restore(ecr, repo):
+    image = push_image(ecr, repo, tag="v1")
+    image_id = {"imageDigest": image["imageId"]["imageDigest"]}
+
+    archived = ecr.update_image_storage_class(repositoryName=repo, imageId=image_id, targetStorageClass="ARCHIVE")
+
+    # then: an archived image is described only when asked for, and cannot be pulled
+    assert archived["imageStatus"] == "ARCHIVED"
+    assert ecr.describe_images(repositoryName=repo)["imageDetails"] == []
+    described = ecr.describe_images(repositoryName=repo, filter={"imageStatus": "ARCHIVED"})["imageDetails"][0]
+    assert described["imageStatus"] == "ARCHIVED"
+    assert "lastArchivedAt" in described
+    failures = ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])["failures"]
+    assert failures[0]["failureCode"] == "ImageNotFound"
+
+    # when: restored
+    restored = ecr.update_image_storage_class(repositoryName=repo, imageId=image_id, targetStorageClass="STANDARD")
+
+    # then
+    assert restored["imageStatus"] in ("ACTIVATING", "ACTIVE")
+    detail = ecr.describe_images(repositoryName=repo, filter={"imageStatus": "ANY"})["imageDetails"][0]
+    assert detail["imageStatus"] == "ACTIVE"
+    assert "lastActivatedAt" in detail
+    assert ecr.batch_get_image(repositoryName=repo, imageIds=[{"imageTag": "v1"}])["images"]
+
+
+def test_archive_twice_not_supported(ecr, repo):
+    image = push_image(ecr, repo, tag="v1")
+    image_id = {"imageTag": "v1"}
+    ecr.update_image_storage_class(repositoryName=repo, imageId=image_id, targetStorageClass="ARCHIVE")
+
+    with pytest.raises(ClientError) as raised:
+        ecr.update_image_storage_class(repositoryName=repo, imageId=image_id, targetStorageClass="ARCHIVE")
+    with pytest.raises(ClientError) as restore_active:
+        ecr.update_image_storage_class(
+            repositoryName=repo, imageId={"imageDigest": push_image(ecr, repo, seed="x")["imageId"]["imageDigest"]},
+            targetStorageClass="STANDARD",
+        )
+
+    assert image["imageId"]["imageTag"] == "v1"
+    assert error_of(raised)[0] == "ImageStorageClassUpdateNotSupportedException"
+    assert error_of(restore_active)[0] == "ImageStorageClassUpdateNotSupportedException"
+
+
+def test_pushing_archived_image_restores_it(ecr, repo):
+    image = push_image(ecr, repo, tag="v1")
+    ecr.update_image_storage_class(repositoryName=repo, imageId={"imageTag": "v1"}, targetStorageClass="ARCHIVE")
+
+    ecr.put_image(repositoryName=repo, imageManifest=image["imageManifest"], imageTag="v1")
+
+    assert ecr.describe_images(repositoryName=repo)["imageDetails"][0]["imageStatus"] == "ACTIVE"
+
+
+def test_list_image_referrers(ecr, repo):
+    subject = push_image(ecr, repo, tag="v1")
+    subject_digest = subject["imageId"]["imageDigest"]
+    config = upload_blob(ecr, repo, b"{}")
+    for artifact_type in ("application/vnd.example.sbom", "application/vnd.example.signature"):
+        body = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": artifact_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config["digest"], "size": 2},
+            "layers": [],
+            "subject": {"mediaType": DOCKER_MANIFEST, "digest": subject_digest, "size": len(subject["imageManifest"])},
+        }
+        ecr.put_image(repositoryName=repo, imageManifest=json.dumps(body))
+
+    everything = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": subject_digest})["referrers"]
+    sboms = ecr.list_image_referrers(
+        repositoryName=repo, subjectId={"imageDigest": subject_digest},
+        filter={"artifactTypes": ["application/vnd.example.sbom"]},
+    )["referrers"]
+    unknown = ecr.list_image_referrers(repositoryName=repo, subjectId={"imageDigest": sha256(b"none")})["referrers"]
+
+    assert sorted(r["artifactType"] for r in everything) == ["application/vnd.example.sbom", "application/vnd.example.signature"]
+    assert [r["artifactType"] for r in sboms] == ["application/vnd.example.sbom"]
+    assert sboms[0]["artifactStatus"] == "ACTIVE"
+    assert unknown == []
+
+
+def test_batch_get_image_converts_to_oci(ecr, repo):
+    push_image(ecr, repo, tag="v1")
+
+    result = ecr.batch_get_image(
+        repositoryName=repo, imageIds=[{"imageTag": "v1"}], acceptedMediaTypes=["application/vnd.oci.image.manifest.v1+json"]
+    )
+
+    image = result["images"][0]
+    manifest = json.loads(image["imageManifest"])
+    assert image["imageManifestMediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    assert manifest["config"]["mediaType"] == "application/vnd.oci.image.config.v1+json"
+    assert image["imageId"]["imageDigest"] == sha256(image["imageManifest"].encode())
