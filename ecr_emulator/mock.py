@@ -10,6 +10,7 @@ Each activation starts from empty state and sets fake credentials, so a test can
 real AWS; both are restored when the outermost activation ends.
 """
 
+import datetime
 import functools
 import inspect
 import os
@@ -20,7 +21,7 @@ import unittest
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
-from ecr_emulator.backend import registry, runtime
+from ecr_emulator.backend import lifecycle_policies, registry, runtime
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -76,6 +77,7 @@ class _BeforeSendHandler:
         if isinstance(body, str):
             body = body.encode()
 
+        lifecycle_policies.run_due()
         status, headers, payload = dispatch.handle(context_from_authorization(authorization), target, body)
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
@@ -85,17 +87,33 @@ BUILTIN_HANDLERS.insert(0, ("before-send", _before_send))
 
 
 class MockECR:
-    """The state of one `mock_ecr` activation; use it through `mock_ecr`."""
+    """One `mock_ecr` activation; use it through `mock_ecr`, also as a decorator.
+
+    `lifecycle_interval` sets how long after a lifecycle policy is put, and after each of its runs,
+    it runs again: by default 24 hours on the emulator's clock, as ECR acts within a day; zero runs
+    due policies before every request.
+    """
 
     _lock = threading.RLock()
     _saved_environment: dict[str, str | None] = {}
+
+    def __init__(self, lifecycle_interval: datetime.timedelta | float | None = None):
+        if isinstance(lifecycle_interval, (int, float)):
+            lifecycle_interval = datetime.timedelta(seconds=lifecycle_interval)
+        self.lifecycle_interval = lifecycle_interval
 
     def start(self) -> "MockECR":
         with self._lock:
             if _before_send.active == 0:
                 self._begin()
+            if self.lifecycle_interval is not None:
+                runtime.current().lifecycle_interval = self.lifecycle_interval
             _before_send.active += 1
         return self
+
+    def __call__(self, target):
+        """Decorate a function or a test class, as `@mock_ecr(lifecycle_interval=0)` does."""
+        return _decorate(target, self.lifecycle_interval)
 
     def stop(self) -> None:
         with self._lock:
@@ -133,40 +151,47 @@ def reset() -> None:
     clock.reset()
 
 
-def mock_ecr(target=None):
-    """Serve ECR in-process: `@mock_ecr` on a function or a test class, or `with mock_ecr():`."""
+def mock_ecr(target=None, *, lifecycle_interval: datetime.timedelta | float | None = None):
+    """Serve ECR in-process: `@mock_ecr` on a function or a test class, or `with mock_ecr():`.
+
+    `mock_ecr(lifecycle_interval=0)` makes lifecycle policies act at the next request; see MockECR.
+    """
     if target is None:
-        return MockECR()
+        return MockECR(lifecycle_interval)
+    return _decorate(target, lifecycle_interval)
+
+
+def _decorate(target, lifecycle_interval):
     if inspect.isclass(target):
-        return _decorate_class(target)
-    return _decorate_function(target)
+        return _decorate_class(target, lifecycle_interval)
+    return _decorate_function(target, lifecycle_interval)
 
 
-def _decorate_function(function):
+def _decorate_function(function, lifecycle_interval=None):
     if inspect.iscoroutinefunction(function):
 
         @functools.wraps(function)
         async def async_wrapper(*args, **kwargs):
-            with MockECR():
+            with MockECR(lifecycle_interval):
                 return await function(*args, **kwargs)
 
         return async_wrapper
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with MockECR():
+        with MockECR(lifecycle_interval):
             return function(*args, **kwargs)
 
     return wrapper
 
 
-def _decorate_class(cls):
+def _decorate_class(cls, lifecycle_interval=None):
     """Activate the mock around every test method, and around setUp/tearDown for unittest classes."""
     if issubclass(cls, unittest.TestCase):
         original_setup = cls.setUp
 
         def setUp(self):
-            self._ecr_mock = MockECR().start()
+            self._ecr_mock = MockECR(lifecycle_interval).start()
             self.addCleanup(self._ecr_mock.stop)
             original_setup(self)
 
@@ -175,5 +200,5 @@ def _decorate_class(cls):
 
     for name, member in list(vars(cls).items()):
         if name.startswith("test") and callable(member):
-            setattr(cls, name, _decorate_function(member))
+            setattr(cls, name, _decorate_function(member, lifecycle_interval))
     return cls

@@ -5,6 +5,8 @@ Functional tests take the `ecr` fixture, which runs each test twice: once in dec
 """
 
 import contextlib
+import datetime
+import json
 import os
 import socket
 import subprocess
@@ -17,6 +19,7 @@ import boto3
 import botocore.config
 import pytest
 
+from ecr_emulator.core import clock
 from ecr_emulator.mock import MockECR
 from ecr_emulator.protocol import serializer
 
@@ -66,14 +69,14 @@ class LiveServer:
         request = urllib.request.Request(self.endpoint + "/_emulator/reset", method="POST", data=b"")
         urllib.request.urlopen(request, timeout=5).read()
 
-    def client(self, access_key_id: str = "testing", region: str = REGION):
+    def client(self, access_key_id: str = "testing", region: str = REGION, parameter_validation: bool = True):
         return boto3.client(
             "ecr",
             region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id=access_key_id,
             aws_secret_access_key="testing",
-            config=botocore.config.Config(retries={"max_attempts": 1}),
+            config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=parameter_validation),
         )
 
     def stop(self) -> None:
@@ -99,12 +102,13 @@ def live_server():
 class DecoratorMode:
     """The in-process counterpart of LiveServer for the `ecr` fixture."""
 
-    def client(self, access_key_id: str = "testing", region: str = REGION):
+    def client(self, access_key_id: str = "testing", region: str = REGION, parameter_validation: bool = True):
         return boto3.client(
             "ecr",
             region_name=region,
             aws_access_key_id=access_key_id,
             aws_secret_access_key="testing",
+            config=botocore.config.Config(parameter_validation=parameter_validation),
         )
 
 
@@ -124,3 +128,17 @@ def ecr_mode(request):
 def ecr(ecr_mode):
     """A boto3 ECR client of the default account, in decorator mode and against a live server."""
     return ecr_mode.client()
+
+
+def advance_clock(ecr_mode, seconds: float) -> None:
+    """Move the emulator's clock forward: through POST /_emulator/clock on a server, directly in-process."""
+    if hasattr(ecr_mode, "endpoint"):
+        request = urllib.request.Request(
+            ecr_mode.endpoint + "/_emulator/clock",
+            method="POST",
+            data=json.dumps({"advanceSeconds": seconds}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=10).read()
+    else:
+        clock.advance(datetime.timedelta(seconds=seconds))

@@ -327,6 +327,31 @@ class Registry(BaseBackend):
             events.publish(events.ImageDeleted(self.account_id, self.region_name, repository_name, digest))
         return deleted, failures
 
+    def expire_images(self, repository_name: str, digests: list[str]) -> set[str]:
+        """Remove images that a lifecycle policy expired, parents before the images they reference.
+
+        Unlike BatchDeleteImage, an index and its children expired together are all removed.
+        Returns the digests removed.
+        """
+        removed = set()
+        with STATE_LOCK:
+            repository = self.get_repository(repository_name)
+
+            def is_parent(digest: str) -> bool:
+                image = repository.images.get(digest)
+                return image is not None and bool(image.child_digests)
+
+            ordered = sorted(digests, key=lambda digest: not is_parent(digest))
+            for digest in ordered:
+                image = repository.images.get(digest)
+                if image is None:
+                    continue
+                self._remove_image(repository, image)
+                removed.add(digest)
+        for digest in removed:
+            events.publish(events.ImageDeleted(self.account_id, self.region_name, repository_name, digest))
+        return removed
+
     def _remove_image(self, repository: Repository, image: Image) -> list[dict]:
         del repository.images[image.digest]
         for tag in image.tags:

@@ -27,6 +27,11 @@ def advance(delta: datetime.timedelta) -> datetime.datetime:
     return now()
 
 
+def offset() -> datetime.timedelta:
+    """Return how far `advance()` has moved the clock ahead of the system time."""
+    return _offset
+
+
 def reset() -> None:
     """Put the clock back on the system time."""
     global _offset

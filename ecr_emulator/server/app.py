@@ -6,6 +6,7 @@ Each request is logged once, on the `ecr_emulator.access` logger, with its metho
 the API operation where there is one, and the time to the response's first byte.
 """
 
+import datetime
 import json
 import logging
 import time
@@ -14,7 +15,7 @@ from moto.core.base_backend import BackendDict
 from werkzeug.wrappers import Request, Response
 
 from ecr_emulator import __version__
-from ecr_emulator.backend import registry
+from ecr_emulator.backend import lifecycle_policies, registry
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -45,6 +46,8 @@ class EmulatorApp:
             return start_response(status, headers, exc_info)
 
         try:
+            if path.startswith("/v2") or _is_ecr_api_request(environ, target):
+                lifecycle_policies.run_due()
             return self.route(environ, method, path, target)(environ, logging_start_response)
         except Exception:
             LOG.exception("unhandled error on %s %s", method, path)
@@ -56,6 +59,10 @@ class EmulatorApp:
             return self.registry
         if path == "/_emulator/reset" and method == "POST":
             return self.reset
+        if path == "/_emulator/clock":
+            return self.clock
+        if path == "/_emulator/lifecycle/run" and method == "POST":
+            return self.run_lifecycle
         if _is_ecr_api_request(environ, target):
             return self.api
         if environ.get("HTTP_AUTHORIZATION") or target is not None or path != "/":
@@ -82,6 +89,25 @@ class EmulatorApp:
         registry.registries.reset()
         clock.reset()
         return Response(json.dumps({"reset": True}), content_type="application/json")(environ, start_response)
+
+    def clock(self, environ, start_response):
+        """GET: the emulator's time. POST {"advanceSeconds": N}: move it forward by N seconds."""
+        request = Request(environ)
+        if request.method == "POST":
+            try:
+                seconds = float((request.get_json(force=True, silent=True) or {})["advanceSeconds"])
+                clock.advance(datetime.timedelta(seconds=seconds))
+            except (KeyError, TypeError, ValueError) as error:
+                body = json.dumps({"message": f"expected a JSON body {{\"advanceSeconds\": N}} with N >= 0: {error}"})
+                return Response(body, status=400, content_type="application/json")(environ, start_response)
+            lifecycle_policies.run_due()
+        body = json.dumps({"now": clock.now().isoformat(), "offsetSeconds": clock.offset().total_seconds()})
+        return Response(body, content_type="application/json")(environ, start_response)
+
+    def run_lifecycle(self, environ, start_response):
+        """Run every stored lifecycle policy now, whatever its schedule."""
+        count = lifecycle_policies.run_due(force=True)
+        return Response(json.dumps({"policiesRun": count}), content_type="application/json")(environ, start_response)
 
     def info(self, environ, start_response):
         body = json.dumps({"service": "ecr-emulator", "version": __version__})

@@ -1,6 +1,7 @@
 """`ecr-emulator serve`: the ECR API and the /v2/ registry on one port."""
 
 import argparse
+import datetime
 import logging
 import os
 import sys
@@ -46,16 +47,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("ECR_EMULATOR_REGISTRY_HOST"),
         help="host[:port] that repositoryUri and proxyEndpoint name (default: the listening address)",
     )
+    serve.add_argument(
+        "--lifecycle-interval",
+        type=float,
+        default=float(os.environ.get("ECR_EMULATOR_LIFECYCLE_INTERVAL", "86400")),
+        help="seconds between runs of each lifecycle policy (default: 86400, like ECR's daily runs; 0: before every request)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     return parser
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.lifecycle_interval < 0:
+        raise SystemExit(f"ecr-emulator: --lifecycle-interval must be 0 or more seconds, not {args.lifecycle_interval}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_server(args.host, args.port, EmulatorApp(), threaded=True, request_handler=RequestHandler)
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
-    runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
+    settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
+    settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
     LOG.info(
         "serving ECR on http://%s:%s (registry host %s, data dir %s)", host, port, registry_host, args.data_dir or "in memory"
     )
