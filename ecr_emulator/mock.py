@@ -21,7 +21,7 @@ import unittest
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
-from ecr_emulator.backend import lifecycle_policies, registry, runtime
+from ecr_emulator.backend import garbage, lifecycle_policies, registry, runtime
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -79,6 +79,7 @@ class _BeforeSendHandler:
 
         lifecycle_policies.run_due()
         status, headers, payload = dispatch.handle(context_from_authorization(authorization), target, body)
+        garbage.collect_if_needed()
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
 

@@ -56,6 +56,9 @@ class Image:
 class Layer:
     size: int
     media_type: str | None = None
+    # When the layer was uploaded to (or first referenced in) the repository; garbage collection
+    # leaves unreferenced layers alone for a while after this, so a push in progress keeps them.
+    added_at: datetime.datetime = dataclasses.field(default_factory=lambda: clock.now())
 
 
 @dataclasses.dataclass

@@ -396,13 +396,14 @@ class Registry(BaseBackend):
 
         Raises storage.DigestMismatch, storing nothing, when the bytes do not hash to `expected_digest`.
         """
-        digest = session.commit(expected_digest)
-        size = session.size
+        # The commit and the layer record happen under one lock, so garbage collection never sees
+        # the new blob without the repository that holds it.
         with STATE_LOCK:
+            digest = session.commit(expected_digest)
             self.uploads.pop(session.id, None)
             repository = self.repositories.get(repository_name)
             if repository is not None:
-                repository.layers[digest] = Layer(size)
+                repository.layers[digest] = Layer(session.size)
         return digest
 
     def upload_layer_part(self, repository_name: str, upload_id: str, first_byte: int, last_byte: int, data: bytes) -> int:

@@ -15,7 +15,7 @@ from moto.core.base_backend import BackendDict
 from werkzeug.wrappers import Request, Response
 
 from ecr_emulator import __version__
-from ecr_emulator.backend import lifecycle_policies, registry
+from ecr_emulator.backend import garbage, lifecycle_policies, registry
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -46,9 +46,13 @@ class EmulatorApp:
             return start_response(status, headers, exc_info)
 
         try:
-            if path.startswith("/v2") or _is_ecr_api_request(environ, target):
+            ecr_request = path.startswith("/v2") or _is_ecr_api_request(environ, target)
+            if ecr_request:
                 lifecycle_policies.run_due()
-            return self.route(environ, method, path, target)(environ, logging_start_response)
+            response = self.route(environ, method, path, target)(environ, logging_start_response)
+            if ecr_request:
+                garbage.collect_if_needed()
+            return response
         except Exception:
             LOG.exception("unhandled error on %s %s", method, path)
             body = json.dumps({"__type": "InternalFailure", "message": "The emulator failed; see its log"})

@@ -1,0 +1,64 @@
+"""Garbage collection of layers and blobs that no image references any more.
+
+A repository keeps a layer while one of its images references it, or for `grace` after the layer
+was uploaded, so the blobs of a push in progress (uploaded, manifest not yet put) survive. A blob
+is deleted from the store when no repository of any account keeps it. The whole pass holds the
+state lock, and upload commits take the same lock, so a collection never races a push.
+"""
+
+import datetime
+import logging
+
+from ecr_emulator.backend import runtime
+from ecr_emulator.backend.registry import registries
+from ecr_emulator.backend.runtime import STATE_LOCK
+from ecr_emulator.core import clock, events
+
+LOG = logging.getLogger(__name__)
+
+# How long an uploaded layer that no manifest references is kept.
+DEFAULT_GRACE = datetime.timedelta(hours=1)
+
+
+def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE) -> int:
+    """Drop unreferenced layers older than `grace` and delete blobs nothing keeps; return the blobs deleted."""
+    store = runtime.current().blob_store
+    cutoff = clock.now() - grace
+    deleted = 0
+    with STATE_LOCK:
+        kept: set[str] = set()
+        for _, _, registry in registries.items():
+            for repository in registry.repositories.values():
+                referenced = {digest for image in repository.images.values() for digest in image.parsed.blob_digests}
+                for digest, layer in list(repository.layers.items()):
+                    if digest not in referenced and layer.added_at < cutoff:
+                        del repository.layers[digest]
+                kept.update(repository.layers)
+        for digest in list(store.digests()):
+            if digest not in kept:
+                store.delete(digest)
+                deleted += 1
+    if deleted:
+        LOG.info("garbage collection deleted %d blobs", deleted)
+    return deleted
+
+
+_pending = False
+
+
+def _note_deletion(event) -> None:
+    global _pending
+    _pending = True
+
+
+def collect_if_needed() -> int:
+    """Collect garbage once after requests that deleted images or repositories; return the blobs deleted."""
+    global _pending
+    if not _pending:
+        return 0
+    _pending = False
+    return collect_garbage()
+
+
+events.subscribe(events.ImageDeleted, _note_deletion)
+events.subscribe(events.RepositoryDeleted, _note_deletion)
