@@ -30,6 +30,11 @@ class RegionalState(Generic[State]):
                     account[region] = self._factory(region, account_id)
         return account[region]
 
+    def put(self, account_id: str, region: str, state: State) -> None:
+        """Install `state` as the state of an account and region, as a restore from disk does."""
+        with self._lock:
+            self._backends[account_id][region] = state
+
     def items(self) -> Iterator[tuple[str, str, State]]:
         """Yield (account id, region, state) for every state created so far."""
         for account_id, account in list(self._backends.items()):

@@ -15,7 +15,7 @@ from moto.core.base_backend import BackendDict
 from werkzeug.wrappers import Request, Response
 
 from ecr_emulator import __version__
-from ecr_emulator.backend import garbage, lifecycle_policies, registry
+from ecr_emulator.backend import garbage, lifecycle_policies, persistence, registry
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -26,7 +26,8 @@ ACCESS_LOG = logging.getLogger("ecr_emulator.access")
 
 
 class EmulatorApp:
-    def __init__(self):
+    def __init__(self, data_dir: str | None = None):
+        self.data_dir = data_dir
         dispatch.load_handlers()
         self.registry = RegistryApp()
         self._moto_app = None
@@ -47,11 +48,14 @@ class EmulatorApp:
 
         try:
             ecr_request = path.startswith("/v2") or _is_ecr_api_request(environ, target)
+            changed = False
             if ecr_request:
-                lifecycle_policies.run_due()
+                changed = lifecycle_policies.run_due() > 0
             response = self.route(environ, method, path, target)(environ, logging_start_response)
             if ecr_request:
-                garbage.collect_if_needed()
+                changed = garbage.collect_if_needed() > 0 or changed
+            if self.data_dir and (changed or _may_change_state(method, path, target)):
+                persistence.save(self.data_dir)
             return response
         except Exception:
             LOG.exception("unhandled error on %s %s", method, path)
@@ -124,3 +128,18 @@ def _is_ecr_api_request(environ, target: str | None) -> bool:
         return target.startswith(spec.TARGET_PREFIX + ".")
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     return environ.get("REQUEST_METHOD") == "POST" and "/ecr/aws4_request" in authorization
+
+
+# API operations that only read state. Pull times that BatchGetImage records are saved with the
+# next change, as ECR too records them lazily.
+_READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "BatchCheck")
+
+
+def _may_change_state(method: str, path: str, target: str | None) -> bool:
+    if path.startswith("/v2") or path.startswith("/_emulator/layers/"):
+        return method not in ("GET", "HEAD")
+    if path.startswith("/_emulator/"):
+        return method == "POST"
+    if target and target.startswith(spec.TARGET_PREFIX + "."):
+        return not target.rpartition(".")[2].startswith(_READ_ONLY_PREFIXES)
+    return False

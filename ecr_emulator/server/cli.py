@@ -4,12 +4,13 @@ import argparse
 import datetime
 import logging
 import os
+import signal
 import sys
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ecr_emulator import __version__
-from ecr_emulator.backend import runtime
+from ecr_emulator.backend import persistence, runtime
 from ecr_emulator.server.app import EmulatorApp
 
 LOG = logging.getLogger("ecr_emulator.server")
@@ -61,22 +62,32 @@ def serve(args: argparse.Namespace) -> int:
     if args.lifecycle_interval < 0:
         raise SystemExit(f"ecr-emulator: --lifecycle-interval must be 0 or more seconds, not {args.lifecycle_interval}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = make_server(args.host, args.port, EmulatorApp(), threaded=True, request_handler=RequestHandler)
+    server = make_server(args.host, args.port, EmulatorApp(args.data_dir), threaded=True, request_handler=RequestHandler)
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
     settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
     settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
+    if args.data_dir:
+        persistence.load(args.data_dir)
     LOG.info(
         "serving ECR on http://%s:%s (registry host %s, data dir %s)", host, port, registry_host, args.data_dir or "in memory"
     )
+    # SIGTERM stops the server like Ctrl-C, so the state is saved on the way out.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if args.data_dir:
+            persistence.save(args.data_dir)
         LOG.info("stopped")
     return 0
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

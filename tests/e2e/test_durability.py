@@ -1,0 +1,142 @@
+"""State in --data-dir survives a restart and a kill -9 in the middle of pushes."""
+
+import hashlib
+import json
+import os
+import pathlib
+import threading
+
+import pytest
+import requests
+
+from tests.conftest import LiveServer
+from tests.helpers import DOCKER_MANIFEST, image_manifest, sha256
+
+REPO = "durable/app"
+
+
+def login(server) -> requests.Session:
+    token = server.client().get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Basic {token}"
+    return session
+
+
+def push(server, session, tag: str, payload: bytes) -> str:
+    """Push one image of one layer through /v2/; return its digest once the manifest PUT answered 201."""
+    digests = []
+    for blob in (json.dumps({"os": "linux", "tag": tag}).encode(), payload):
+        location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
+        session.patch(server.endpoint + location, data=blob)
+        response = session.put(server.endpoint + location, params={"digest": sha256(blob)})
+        assert response.status_code == 201
+        digests.append({"digest": sha256(blob), "size": len(blob)})
+    manifest = image_manifest(digests[0], digests[1:])
+    response = session.put(
+        f"{server.endpoint}/v2/{REPO}/manifests/{tag}", data=manifest, headers={"Content-Type": DOCKER_MANIFEST}
+    )
+    assert response.status_code == 201
+    return response.headers["Docker-Content-Digest"]
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return str(tmp_path / "data")
+
+
+def test_state_survives_restart(data_dir):
+    # given: a repository with an image, settings and a lifecycle policy
+    os.makedirs(data_dir)
+    server = LiveServer(data_dir)
+    try:
+        api = server.client()
+        api.create_repository(repositoryName=REPO, imageTagMutability="IMMUTABLE")
+        digest = push(server, login(server), "v1", b"layer bytes")
+        api.put_lifecycle_policy(
+            repositoryName=REPO,
+            lifecyclePolicyText=json.dumps({"rules": [{"rulePriority": 1, "description": "keep ten images at most",
+                                                       "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                                                     "countNumber": 10},
+                                                       "action": {"type": "expire"}}]}),
+        )
+        password = api.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    finally:
+        server.stop()
+
+    # when: a new server starts on the same folder
+    restarted = LiveServer(data_dir)
+    try:
+        api = restarted.client()
+
+        # then: everything is there, and the old token still works
+        repository = api.describe_repositories()["repositories"][0]
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert api.describe_images(repositoryName=REPO)["imageDetails"][0]["imageDigest"] == digest
+        assert api.get_lifecycle_policy(repositoryName=REPO)["lifecyclePolicyText"].startswith('{"rules"')
+        pulled = requests.get(
+            f"{restarted.endpoint}/v2/{REPO}/manifests/v1", headers={"Authorization": f"Basic {password}"}
+        )
+        assert pulled.status_code == 200
+        assert sha256(pulled.content) == digest
+    finally:
+        restarted.stop()
+
+
+def test_kill_during_pushes_loses_no_acknowledged_image(data_dir):
+    # given: four clients pushing images as fast as they can
+    os.makedirs(data_dir)
+    server = LiveServer(data_dir)
+    server.client().create_repository(repositoryName=REPO)
+    acknowledged: dict[str, str] = {}
+    stop = threading.Event()
+
+    def pusher(worker: int) -> None:
+        session = login(server)
+        for index in range(200):
+            if stop.is_set():
+                return
+            tag = f"w{worker}-{index}"
+            try:
+                acknowledged[tag] = push(server, session, tag, os.urandom(64 * 1024))
+            except (requests.RequestException, AssertionError, KeyError):
+                return
+
+    threads = [threading.Thread(target=pusher, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+
+    # when: the server is killed with SIGKILL while they push
+    while len(acknowledged) < 20 and all(thread.is_alive() for thread in threads):
+        threading.Event().wait(0.05)
+    server.process.kill()
+    server.process.wait()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    server._log.close()
+
+    # then: every image answered 201 is there after a restart, with its blobs intact
+    restarted = LiveServer(data_dir)
+    try:
+        api = restarted.client()
+        stored = {
+            detail["imageTags"][0]: detail["imageDigest"]
+            for page in api.get_paginator("describe_images").paginate(repositoryName=REPO)
+            for detail in page["imageDetails"]
+        }
+        assert len(acknowledged) >= 20
+        for tag, digest in acknowledged.items():
+            assert stored.get(tag) == digest, f"image {tag} was answered 201 but is missing after the crash"
+        session = login(restarted)
+        for tag in list(acknowledged)[:10]:
+            response = session.get(f"{restarted.endpoint}/v2/{REPO}/manifests/{tag}")
+            for layer in json.loads(response.content)["layers"]:
+                blob = session.get(f"{restarted.endpoint}/v2/{REPO}/blobs/{layer['digest']}").content
+                assert sha256(blob) == layer["digest"]
+    finally:
+        restarted.stop()
+
+    # and: no blob in the store is half-written (each file's content hashes to its name)
+    for path in pathlib.Path(data_dir, "blobs").rglob("*"):
+        if path.is_file():
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
