@@ -92,16 +92,18 @@ class MockECR:
 
     `lifecycle_interval` sets how long after a lifecycle policy is put, and after each of its runs,
     it runs again: by default 24 hours on the emulator's clock, as ECR acts within a day; zero runs
-    due policies before every request.
+    due policies before every request. `ecr_quirks=True` reproduces ECR's deviations from the OCI
+    specification, as `ecr-emulator serve --ecr-quirks` does.
     """
 
     _lock = threading.RLock()
     _saved_environment: dict[str, str | None] = {}
 
-    def __init__(self, lifecycle_interval: datetime.timedelta | float | None = None):
+    def __init__(self, lifecycle_interval: datetime.timedelta | float | None = None, ecr_quirks: bool | None = None):
         if isinstance(lifecycle_interval, (int, float)):
             lifecycle_interval = datetime.timedelta(seconds=lifecycle_interval)
         self.lifecycle_interval = lifecycle_interval
+        self.ecr_quirks = ecr_quirks
 
     def start(self) -> "MockECR":
         with self._lock:
@@ -109,12 +111,14 @@ class MockECR:
                 self._begin()
             if self.lifecycle_interval is not None:
                 runtime.current().lifecycle_interval = self.lifecycle_interval
+            if self.ecr_quirks is not None:
+                runtime.current().ecr_quirks = self.ecr_quirks
             _before_send.active += 1
         return self
 
     def __call__(self, target):
         """Decorate a function or a test class, as `@mock_ecr(lifecycle_interval=0)` does."""
-        return _decorate(target, self.lifecycle_interval)
+        return _decorate(target, {"lifecycle_interval": self.lifecycle_interval, "ecr_quirks": self.ecr_quirks})
 
     def stop(self) -> None:
         with self._lock:
@@ -152,47 +156,51 @@ def reset() -> None:
     clock.reset()
 
 
-def mock_ecr(target=None, *, lifecycle_interval: datetime.timedelta | float | None = None):
+def mock_ecr(
+    target=None, *, lifecycle_interval: datetime.timedelta | float | None = None, ecr_quirks: bool | None = None
+):
     """Serve ECR in-process: `@mock_ecr` on a function or a test class, or `with mock_ecr():`.
 
-    `mock_ecr(lifecycle_interval=0)` makes lifecycle policies act at the next request; see MockECR.
+    `mock_ecr(lifecycle_interval=0)` makes lifecycle policies act at the next request, and
+    `mock_ecr(ecr_quirks=True)` reproduces ECR's deviations from the OCI specification; see MockECR.
     """
+    options = {"lifecycle_interval": lifecycle_interval, "ecr_quirks": ecr_quirks}
     if target is None:
-        return MockECR(lifecycle_interval)
-    return _decorate(target, lifecycle_interval)
+        return MockECR(**options)
+    return _decorate(target, options)
 
 
-def _decorate(target, lifecycle_interval):
+def _decorate(target, options: dict):
     if inspect.isclass(target):
-        return _decorate_class(target, lifecycle_interval)
-    return _decorate_function(target, lifecycle_interval)
+        return _decorate_class(target, options)
+    return _decorate_function(target, options)
 
 
-def _decorate_function(function, lifecycle_interval=None):
+def _decorate_function(function, options: dict):
     if inspect.iscoroutinefunction(function):
 
         @functools.wraps(function)
         async def async_wrapper(*args, **kwargs):
-            with MockECR(lifecycle_interval):
+            with MockECR(**options):
                 return await function(*args, **kwargs)
 
         return async_wrapper
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with MockECR(lifecycle_interval):
+        with MockECR(**options):
             return function(*args, **kwargs)
 
     return wrapper
 
 
-def _decorate_class(cls, lifecycle_interval=None):
+def _decorate_class(cls, options: dict):
     """Activate the mock around every test method, and around setUp/tearDown for unittest classes."""
     if issubclass(cls, unittest.TestCase):
         original_setup = cls.setUp
 
         def setUp(self):
-            self._ecr_mock = MockECR(lifecycle_interval).start()
+            self._ecr_mock = MockECR(**options).start()
             self.addCleanup(self._ecr_mock.stop)
             original_setup(self)
 
@@ -201,5 +209,5 @@ def _decorate_class(cls, lifecycle_interval=None):
 
     for name, member in list(vars(cls).items()):
         if name.startswith("test") and callable(member):
-            setattr(cls, name, _decorate_function(member, lifecycle_interval))
+            setattr(cls, name, _decorate_function(member, options))
     return cls

@@ -75,6 +75,7 @@ class Registry(BaseBackend):
         # upload id -> sizes of the parts that UploadLayerPart appended
         self.part_sizes: dict[str, list[int]] = {}
         self._feature_states: dict[str, object] = {}
+        self.upload_started_at: dict[str, datetime.datetime] = {}
 
     def feature_state(self, name: str, factory: Callable[[], FeatureState]) -> FeatureState:
         """Return the state that a feature module (scanning, replication, ...) keeps in this registry.
@@ -374,16 +375,50 @@ class Registry(BaseBackend):
             return None
         return layer
 
+    def mount_blob(self, repository_name: str, digest: str, source_name: str) -> bool:
+        """Make a blob of another repository of this registry a layer of `repository_name` without upload.
+
+        As ECR does, this needs the BLOB_MOUNTING account setting ENABLED and the same encryption
+        configuration on both repositories. The OCI specification lets any blob the source holds be
+        mounted; with ECR's quirks on, only blobs that an image of the source references can be, as
+        ECR does. Returns False when the blob cannot be mounted, and the client then uploads it.
+        """
+        from ecr_emulator.backend.settings import get_account_setting
+
+        with STATE_LOCK:
+            target = self.get_repository(repository_name)
+            source = self.repositories.get(source_name)
+            if source is None or get_account_setting(self, "BLOB_MOUNTING") != "ENABLED":
+                return False
+            if source.encryption_configuration != target.encryption_configuration:
+                return False
+            layer = source.layers.get(digest)
+            if layer is None or runtime.current().blob_store.stat(digest) is None:
+                return False
+            if runtime.current().ecr_quirks and not any(digest in image.parsed.blob_digests for image in source.images.values()):
+                return False
+            target.layers[digest] = Layer(layer.size, layer.media_type)
+        return True
+
     def start_upload(self, repository_name: str):
         with STATE_LOCK:
             self.get_repository(repository_name)
             session = runtime.current().blob_store.start_upload()
             self.uploads[session.id] = repository_name
+            self.upload_started_at[session.id] = clock.now()
         return session
 
     def get_upload(self, repository_name: str, upload_id: str):
-        """Return the open upload session `upload_id` of the repository, or None."""
+        """Return the open upload session `upload_id` of the repository, or None.
+
+        A session older than the runtime's upload expiry is cancelled and reported as None.
+        """
         if self.uploads.get(upload_id) != repository_name:
+            return None
+        started_at = self.upload_started_at.get(upload_id)
+        if started_at is not None and clock.now() - started_at > runtime.current().upload_expiry:
+            LOG.info("upload %s to %s expired", upload_id, repository_name)
+            self.cancel_upload(upload_id)
             return None
         try:
             return runtime.current().blob_store.get_upload(upload_id)
@@ -401,6 +436,7 @@ class Registry(BaseBackend):
         with STATE_LOCK:
             digest = session.commit(expected_digest)
             self.uploads.pop(session.id, None)
+            self.upload_started_at.pop(session.id, None)
             repository = self.repositories.get(repository_name)
             if repository is not None:
                 repository.layers[digest] = Layer(session.size)
@@ -466,6 +502,7 @@ class Registry(BaseBackend):
 
     def _drop_upload(self, upload_id: str) -> None:
         self.uploads.pop(upload_id, None)
+        self.upload_started_at.pop(upload_id, None)
         self.part_sizes.pop(upload_id, None)
         try:
             runtime.current().blob_store.get_upload(upload_id).cancel()

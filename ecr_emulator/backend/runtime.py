@@ -31,6 +31,11 @@ class Runtime:
     # How long after a lifecycle policy is put, and after each run, its next run comes. ECR acts
     # within 24 hours of an image meeting a rule; zero runs due policies before every request.
     lifecycle_interval: datetime.timedelta = datetime.timedelta(hours=24)
+    # An upload session not finished within this time is cancelled. Neither ECR nor the OCI
+    # specification documents a limit; the reference registry purges after 7 days.
+    upload_expiry: datetime.timedelta = datetime.timedelta(hours=24)
+    # Reproduce ECR's known deviations from the OCI Distribution specification (see README).
+    ecr_quirks: bool = False
 
 
 _runtime = Runtime(blob_store=MemoryBlobStore(), tokens=TokenAuthority())

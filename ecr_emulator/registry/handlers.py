@@ -14,9 +14,9 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from ecr_emulator.backend import manifests, runtime
-from ecr_emulator.backend.auth import InvalidToken
+from ecr_emulator.backend.auth import InvalidToken, Token
 from ecr_emulator.backend.images import negotiate
-from ecr_emulator.backend.registry import Registry, registry_for
+from ecr_emulator.backend.registry import MIN_LAYER_PART_SIZE, Registry, registry_for
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.errors import ServiceError
 from ecr_emulator.registry import routes
@@ -26,6 +26,26 @@ from ecr_emulator.storage.base import DigestMismatch, digest_of
 LOG = logging.getLogger(__name__)
 
 API_VERSION_HEADERS = {"Docker-Distribution-Api-Version": "registry/2.0"}
+# ECR's registry hosts: <account>.dkr.ecr.<region>.amazonaws.com, the FIPS and dual-stack
+# (<account>.dkr-ecr.<region>.on.aws) forms, and any other domain after the region.
+REGISTRY_HOST = re.compile(r"^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-zA-Z0-9-]+)\.[^:]+(?::\d+)?$")
+# The IAM action that each route and method needs, as ECR checks them against repository policies.
+ACTIONS = {
+    (routes.TAGS, "GET"): "ecr:ListImages",
+    (routes.MANIFEST, "GET"): "ecr:BatchGetImage",
+    (routes.MANIFEST, "HEAD"): "ecr:BatchGetImage",
+    (routes.MANIFEST, "PUT"): "ecr:PutImage",
+    (routes.MANIFEST, "DELETE"): "ecr:BatchDeleteImage",
+    (routes.BLOB, "GET"): "ecr:GetDownloadUrlForLayer",
+    (routes.BLOB, "HEAD"): "ecr:BatchCheckLayerAvailability",
+    (routes.BLOB, "DELETE"): "ecr:BatchDeleteImage",
+    (routes.UPLOADS, "POST"): "ecr:InitiateLayerUpload",
+    (routes.UPLOAD, "GET"): "ecr:UploadLayerPart",
+    (routes.UPLOAD, "PATCH"): "ecr:UploadLayerPart",
+    (routes.UPLOAD, "PUT"): "ecr:CompleteLayerUpload",
+    (routes.UPLOAD, "DELETE"): "ecr:UploadLayerPart",
+    (routes.REFERRERS, "GET"): "ecr:BatchGetImage",
+}
 REPOSITORY_NAME = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 # ECR's limit on a manifest's size (the imageManifest member of PutImage).
@@ -57,10 +77,11 @@ class RegistryApp:
         if endpoint == routes.LAYER_URL:
             return self.layer_url(request, **arguments)
 
-        registry = self.authenticate(request)
+        registry, token = self.authenticate(request)
         if endpoint == routes.BASE:
             return _json_response({})
         if endpoint == routes.CATALOG:
+            self._authorize(registry, token, None, "ecr:DescribeRepositories")
             return self.catalog(request, registry)
 
         name = arguments.pop("name")
@@ -69,20 +90,53 @@ class RegistryApp:
         method = getattr(self, f"{endpoint}_{request.method.lower()}", None)
         if method is None:
             raise MethodNotAllowed()
+        self._authorize(registry, token, name, ACTIONS[(endpoint, request.method)])
         return method(request, registry, name, **arguments)
 
-    def authenticate(self, request: Request) -> Registry:
-        """Return the registry that the request's token names; answer 401 with ECR's challenge otherwise."""
+    def _authorize(self, registry: Registry, token: Token, name: str | None, action: str) -> None:
+        """Let a caller of another account in only where the repository policy allows the action.
+
+        The caller of a token is its account's root principal. Callers of the registry's own
+        account are allowed, as IAM identity policies are not emulated.
+        """
+        if token.account_id == registry.account_id:
+            return
+        principal = f"arn:aws:iam::{token.account_id}:root"
+        repository = registry.repositories.get(name) if name else None
+        if repository is not None and repository.policy_text:
+            from ecr_emulator.backend import policies
+
+            decision = policies.evaluate(json.loads(repository.policy_text), principal, action, repository.arn)
+            if decision == "Allow":
+                return
+        resource = repository.arn if repository else f"arn:aws:ecr:{registry.region_name}:{registry.account_id}:repository/{name or '*'}"
+        raise RegistryError(
+            "DENIED", f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
+        )
+
+    def authenticate(self, request: Request) -> tuple[Registry, Token]:
+        """Return the registry a request addresses and its caller's token; answer 401 with ECR's challenge otherwise.
+
+        A host of the form `<account>.dkr.ecr.<region>.<domain>` names the registry, as in ECR;
+        any other host (such as 127.0.0.1:5000) means the token's own registry. A token is valid in
+        the region it was issued for only.
+        """
         authorization = request.headers.get("Authorization", "")
         scheme, _, credentials = authorization.partition(" ")
         try:
             if scheme.lower() != "basic":
                 raise InvalidToken("no Basic credentials")
             token = runtime.current().tokens.verify_basic(credentials.strip())
+            account_id, region = token.account_id, token.region
+            host = REGISTRY_HOST.match(request.host)
+            if host is not None:
+                account_id, region = host.group(1), host.group(2).lower()
+                if region != token.region:
+                    raise InvalidToken(f"the token was issued for {token.region}, not {region}")
         except InvalidToken as error:
             LOG.debug("registry request refused: %s", error)
             raise _unauthorized(request) from None
-        return registry_for(token.account_id, token.region)
+        return registry_for(account_id, region), token
 
     # Blobs
 
@@ -117,6 +171,13 @@ class RegistryApp:
     # Uploads
 
     def uploads_post(self, request, registry, name):
+        mount, source = request.args.get("mount"), request.args.get("from")
+        if mount and source:
+            if not manifests.DIGEST_PATTERN.match(mount):
+                raise RegistryError("DIGEST_INVALID", f"Invalid digest '{mount}'")
+            if registry.mount_blob(name, mount, source):
+                headers = {"Location": f"/v2/{name}/blobs/{mount}", "Docker-Content-Digest": mount, "Content-Length": "0"}
+                return Response(status=201, headers=headers)
         session = registry.start_upload(name)
         digest = request.args.get("digest")
         if digest is None:
@@ -132,8 +193,12 @@ class RegistryApp:
     def upload_patch(self, request, registry, name, upload_id):
         session = self._session(registry, name, upload_id)
         self._check_content_range(request, session)
+        self._check_chunk_sizes(registry, upload_id)
+        before = session.size
         session.append(request.stream)
-        return _upload_response(name, session, status=202)
+        registry.part_sizes.setdefault(upload_id, []).append(session.size - before)
+        # ECR answers a chunk with 201 Created where the OCI specification says 202 Accepted.
+        return _upload_response(name, session, status=201 if runtime.current().ecr_quirks else 202)
 
     def upload_put(self, request, registry, name, upload_id):
         session = self._session(registry, name, upload_id)
@@ -142,8 +207,21 @@ class RegistryApp:
             raise RegistryError("DIGEST_INVALID", "The digest query parameter is required to finish an upload")
         if request.content_length or request.headers.get("Transfer-Encoding"):
             self._check_content_range(request, session)
+            self._check_chunk_sizes(registry, upload_id)
             session.append(request.stream)
         return self._finish(registry, name, session, digest)
+
+    def _check_chunk_sizes(self, registry: Registry, upload_id: str) -> None:
+        """With ECR's quirks, refuse more bytes after a chunk under 5 MiB, which only the last chunk may be."""
+        if not runtime.current().ecr_quirks:
+            return
+        sizes = registry.part_sizes.get(upload_id, [])
+        if sizes and sizes[-1] < MIN_LAYER_PART_SIZE:
+            raise RegistryError(
+                "BLOB_UPLOAD_INVALID",
+                f"A chunk of {sizes[-1]} bytes was not the last one; every chunk but the last must be at least "
+                f"{MIN_LAYER_PART_SIZE} bytes",
+            )
 
     def upload_delete(self, request, registry, name, upload_id):
         self._session(registry, name, upload_id)
@@ -241,7 +319,8 @@ class RegistryApp:
     def tags_get(self, request, registry, name):
         repository = registry.get_repository(name)
         with STATE_LOCK:
-            tags = sorted(repository.tags)
+            # The OCI specification asks for lexical order; ECR returns tags unsorted.
+            tags = list(repository.tags) if runtime.current().ecr_quirks else sorted(repository.tags)
         page, link = _page(request, tags, f"/v2/{name}/tags/list")
         return _json_response({"name": name, "tags": page}, link=link)
 

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=float(os.environ.get("ECR_EMULATOR_LIFECYCLE_INTERVAL", "86400")),
         help="seconds between runs of each lifecycle policy (default: 86400, like ECR's daily runs; 0: before every request)",
     )
+    serve.add_argument(
+        "--ecr-quirks",
+        action="store_true",
+        default=os.environ.get("ECR_EMULATOR_ECR_QUIRKS") == "1",
+        help="reproduce ECR's known deviations from the OCI Distribution specification on /v2/ (see the README)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     return parser
 
@@ -67,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     registry_host = args.registry_host or f"{host}:{port}"
     settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
     settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
+    settings.ecr_quirks = args.ecr_quirks
     if args.data_dir:
         persistence.load(args.data_dir)
     LOG.info(
