@@ -4,7 +4,7 @@ A handler on botocore's `before-send` event answers every request addressed to a
 endpoint from the same dispatcher the server uses, so no request leaves the process. The handler
 is placed first among botocore's built-in handlers, before moto's, so `mock_ecr` inside moto's
 `mock_aws` answers ECR itself while moto answers the other services. Clients must be created
-after this module is imported (importing `ecr_emulator` is enough).
+after this module is imported (importing `ecr_emulator` is enough) or while the mock is active.
 
 Each activation starts from empty state and sets fake credentials, so a test can never reach
 real AWS; both are restored when the outermost activation ends.
@@ -18,12 +18,14 @@ import re
 import threading
 import unittest
 
+import boto3
+import botocore
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
 
 from ecr_emulator.backend import garbage, lifecycle_policies, registry, runtime
 from ecr_emulator.core import clock
-from ecr_emulator.core.context import context_from_authorization
+from ecr_emulator.core.context import RequestContext, account_for_access_key, context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
 
 # The ECR control-plane hosts of botocore's endpoint rules, in every partition.
@@ -54,37 +56,75 @@ class _RawBody:
         return body
 
 
+# A request header that carries the caller's access key and region from before-call to before-send.
+CALLER_HEADER = "X-Ecr-Emulator-Caller"
+_MOCKED = "ecr_emulator_mocked"
+
+
 class _BeforeSendHandler:
+    """Answers ECR requests in-process while at least one mock is active.
+
+    Three botocore events work together: before-call marks a request to an AWS ECR endpoint and
+    notes the caller's access key and region, choose-signer skips SigV4 signing for marked
+    requests (nothing checks the signature, and signing is a large share of a call's cost), and
+    before-send answers the request from the dispatcher.
+    """
+
     def __init__(self):
         self.active = 0
+
+    def before_call(self, params, request_signer, **kwargs):
+        if not self.active:
+            return None
+        host = params["url"].split("://", 1)[-1].split("/", 1)[0]
+        if not ECR_API_HOST.match(host):
+            return None
+        credentials = getattr(request_signer, "_credentials", None)
+        access_key = credentials.get_frozen_credentials().access_key if credentials is not None else ""
+        params["context"][_MOCKED] = True
+        params["headers"][CALLER_HEADER] = f"{access_key}/{request_signer.region_name}"
+        return None
+
+    def choose_signer(self, context, **kwargs):
+        if self.active and context.get(_MOCKED):
+            return botocore.UNSIGNED
+        return None
 
     def __call__(self, request, **kwargs):
         if not self.active:
             return None
-        target = request.headers.get("X-Amz-Target")
-        if isinstance(target, bytes):
-            target = target.decode()
+        target = _text(request.headers.get("X-Amz-Target"))
         host = request.url.split("://", 1)[-1].split("/", 1)[0]
         if not target or not target.startswith(spec.TARGET_PREFIX) or not ECR_API_HOST.match(host):
             return None
 
-        authorization = request.headers.get("Authorization")
-        if isinstance(authorization, bytes):
-            authorization = authorization.decode()
         body = request.body or b""
         if hasattr(body, "read"):
             body = body.read()
         if isinstance(body, str):
             body = body.encode()
 
+        caller = _text(request.headers.get(CALLER_HEADER))
+        if caller:
+            access_key, _, region = caller.rpartition("/")
+            context = RequestContext(account_id=account_for_access_key(access_key), region=region, access_key_id=access_key)
+        else:
+            context = context_from_authorization(_text(request.headers.get("Authorization")))
+
         lifecycle_policies.run_due()
-        status, headers, payload = dispatch.handle(context_from_authorization(authorization), target, body)
+        status, headers, payload = dispatch.handle(context, target, body)
         garbage.collect_if_needed()
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
 
+def _text(value) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 _before_send = _BeforeSendHandler()
 BUILTIN_HANDLERS.insert(0, ("before-send", _before_send))
+BUILTIN_HANDLERS.insert(0, ("choose-signer.ecr", _before_send.choose_signer))
+BUILTIN_HANDLERS.insert(0, ("before-call.ecr", _before_send.before_call))
 
 
 class MockECR:
@@ -98,6 +138,7 @@ class MockECR:
 
     _lock = threading.RLock()
     _saved_environment: dict[str, str | None] = {}
+    _saved_session = None
 
     def __init__(self, lifecycle_interval: datetime.timedelta | float | None = None, ecr_quirks: bool | None = None):
         if isinstance(lifecycle_interval, (int, float)):
@@ -132,6 +173,10 @@ class MockECR:
         dispatch.load_handlers()
         MockECR._saved_environment = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
         os.environ.update(FAKE_CREDENTIALS)
+        # boto3's default session copied botocore's handlers when it was made, maybe before this
+        # module was imported; while the mock is active, boto3.client() builds a new one.
+        MockECR._saved_session = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = None
         reset()
 
     def _end(self) -> None:
@@ -140,6 +185,7 @@ class MockECR:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        boto3.DEFAULT_SESSION = MockECR._saved_session
         reset()
 
     def __enter__(self) -> "MockECR":

@@ -1,6 +1,8 @@
 """mock_ecr as a decorator, a context manager and a fixture; alone and inside moto's mock_aws."""
 
 import os
+import subprocess
+import sys
 import unittest
 
 import boto3
@@ -131,3 +133,22 @@ def test_operation_without_handler_names_itself(monkeypatch):
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert raised.value.response["Error"]["Code"] == "NotImplemented"
     assert "DescribeRepositories" in raised.value.response["Error"]["Message"]
+
+
+def test_client_made_after_earlier_default_session():
+    # given: a process whose boto3 default session exists before ecr_emulator is imported
+    script = (
+        "import boto3\n"
+        "boto3.client('ecr', region_name='us-east-1')\n"
+        "from ecr_emulator import mock_ecr\n"
+        "with mock_ecr():\n"
+        "    print(boto3.client('ecr', region_name='us-east-1').create_repository(repositoryName='late')"
+        "['repository']['registryId'])\n"
+    )
+
+    # when
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+    # then: the client made inside the mock reached the emulator, not AWS
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "123456789012"
