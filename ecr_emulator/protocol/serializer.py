@@ -2,8 +2,9 @@
 
 A handler returns a dict keyed by the output shape's member names. Timestamps may be `datetime`
 objects and become epoch seconds with a fractional part, as ECR sends them; blobs become base64.
-Keys the output shape does not declare are a bug in a handler: with `STRICT` set they raise,
-otherwise they are logged and dropped.
+Keys the output shape does not declare are a bug in a handler: with `STRICT` set (the test suite
+sets it) they raise, as do missing required members, wrong JSON types and values outside an
+enum; otherwise unknown keys are logged and dropped.
 """
 
 import base64
@@ -61,7 +62,46 @@ def _structure(shape: Shape, value: dict, path: str) -> dict:
     for name, member in shape.members.items():
         if name in value and value[name] is not None:
             result[name] = _value(member, value[name], f"{path}.{name}")
+    if STRICT:
+        check_structure(shape, result, path)
     return result
+
+
+_JSON_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float),
+    "blob": (str,),
+    "list": (list,),
+    "map": (dict,),
+    "structure": (dict,),
+}
+
+
+def check_structure(shape: Shape, body: dict, path: str) -> None:
+    """Raise TypeError unless a serialized structure has the output shape's required members, types and enums."""
+    missing = [name for name in shape.required_members if name not in body]
+    if missing:
+        raise TypeError(f"{path}: required members {missing} of {shape.name} are missing")
+    for name, item in body.items():
+        member = shape.members[name]
+        expected = _JSON_TYPES.get(member.type_name, (object,))
+        if not isinstance(item, expected) or (member.type_name in ("integer", "long") and isinstance(item, bool)):
+            raise TypeError(f"{path}.{name}: {type(item).__name__} is not a {member.type_name}")
+        enum = getattr(member, "enum", None)
+        if enum and item not in enum:
+            raise TypeError(f"{path}.{name}: {item!r} is not one of {enum}")
+        if member.type_name == "list" and member.member.type_name not in ("structure",):
+            item_enum = getattr(member.member, "enum", None)
+            for element in item:
+                if not isinstance(element, _JSON_TYPES.get(member.member.type_name, (object,))):
+                    raise TypeError(f"{path}.{name}[]: {type(element).__name__} is not a {member.member.type_name}")
+                if item_enum and element not in item_enum:
+                    raise TypeError(f"{path}.{name}[]: {element!r} is not one of {item_enum}")
 
 
 def _epoch(value) -> float:

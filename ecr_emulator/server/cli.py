@@ -10,6 +10,7 @@ import sys
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ecr_emulator import __version__
+from ecr_emulator import scanning
 from ecr_emulator.backend import persistence, runtime
 from ecr_emulator.server.app import EmulatorApp
 
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("ECR_EMULATOR_ECR_QUIRKS") == "1",
         help="reproduce ECR's known deviations from the OCI Distribution specification on /v2/ (see the README)",
     )
+    serve.add_argument(
+        "--advisory-db",
+        default=os.environ.get("ECR_EMULATOR_ADVISORY_DB"),
+        help="folder, JSON file or zip of OSV advisories that image scans match packages against (default: none)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
     return parser
 
@@ -74,6 +80,8 @@ def serve(args: argparse.Namespace) -> int:
     settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
     settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
     settings.ecr_quirks = args.ecr_quirks
+    if args.advisory_db:
+        scanning.configure(args.advisory_db)
     if args.data_dir:
         persistence.load(args.data_dir)
     LOG.info(
