@@ -117,6 +117,13 @@ class _BeforeSendHandler:
         return AWSResponse(request.url, status, headers, _RawBody(payload))
 
 
+def _moto_passthrough_services() -> list[str]:
+    from moto.core.config import default_user_config
+
+    passthrough = default_user_config.setdefault("core", {}).setdefault("passthrough", {})
+    return passthrough.setdefault("services", [])
+
+
 def _text(value) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -139,6 +146,7 @@ class MockECR:
     _lock = threading.RLock()
     _saved_environment: dict[str, str | None] = {}
     _saved_session = None
+    _added_passthrough = False
 
     def __init__(self, lifecycle_interval: datetime.timedelta | float | None = None, ecr_quirks: bool | None = None):
         if isinstance(lifecycle_interval, (int, float)):
@@ -177,6 +185,12 @@ class MockECR:
         # module was imported; while the mock is active, boto3.client() builds a new one.
         MockECR._saved_session = boto3.DEFAULT_SESSION
         boto3.DEFAULT_SESSION = None
+        # botocore calls every before-send handler, so inside mock_aws moto would handle ECR
+        # requests too; moto passes through the services its configuration lists.
+        passthrough = _moto_passthrough_services()
+        MockECR._added_passthrough = "ecr" not in passthrough
+        if MockECR._added_passthrough:
+            passthrough.append("ecr")
         reset()
 
     def _end(self) -> None:
@@ -186,6 +200,8 @@ class MockECR:
             else:
                 os.environ[name] = value
         boto3.DEFAULT_SESSION = MockECR._saved_session
+        if MockECR._added_passthrough and "ecr" in _moto_passthrough_services():
+            _moto_passthrough_services().remove("ecr")
         reset()
 
     def __enter__(self) -> "MockECR":

@@ -32,6 +32,10 @@ class InvalidToken(ValueError):
     """The credential is not a token of this emulator, or it has expired."""
 
 
+class ExpiredToken(InvalidToken):
+    """The token was issued by this emulator, but its 12 hours are over."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Token:
     account_id: str
@@ -78,7 +82,7 @@ class TokenAuthority:
             raise InvalidToken("the token was not issued by this emulator")
         expires_at = datetime.datetime.fromtimestamp(expiration, datetime.timezone.utc)
         if clock.now() >= expires_at:
-            raise InvalidToken(f"the token expired at {expires_at.isoformat()}")
+            raise ExpiredToken(f"the token expired at {expires_at.isoformat()}")
         return Token(account_id, region, expires_at, password)
 
     def verify_basic(self, credentials: str) -> Token:

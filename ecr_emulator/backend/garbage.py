@@ -20,22 +20,29 @@ LOG = logging.getLogger(__name__)
 DEFAULT_GRACE = datetime.timedelta(hours=1)
 
 
-def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE) -> int:
-    """Drop unreferenced layers older than `grace` and delete blobs nothing keeps; return the blobs deleted."""
+def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE, candidates: set[str] | None = None) -> int:
+    """Drop unreferenced layers older than `grace` and delete blobs nothing keeps; return the blobs deleted.
+
+    Without `candidates` every blob of the store is checked; with them, only those and the layers
+    this pass drops, which spares a walk of the whole store after each delete.
+    """
     store = runtime.current().blob_store
     cutoff = clock.now() - grace
     deleted = 0
     with STATE_LOCK:
         kept: set[str] = set()
+        dropped: set[str] = set()
         for _, _, registry in registries.items():
             for repository in registry.repositories.values():
                 referenced = {digest for image in repository.images.values() for digest in image.parsed.blob_digests}
                 for digest, layer in list(repository.layers.items()):
                     if digest not in referenced and layer.added_at < cutoff:
                         del repository.layers[digest]
+                        dropped.add(digest)
                 kept.update(repository.layers)
-        for digest in list(store.digests()):
-            if digest not in kept:
+        checked = list(store.digests()) if candidates is None else candidates | dropped
+        for digest in checked:
+            if digest not in kept and store.stat(digest) is not None:
                 store.delete(digest)
                 deleted += 1
     if deleted:
@@ -44,11 +51,18 @@ def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE) -> int:
 
 
 _pending = False
+_candidates: set[str] = set()
 
 
-def _note_deletion(event) -> None:
+def _note_image_deletion(event: events.ImageDeleted) -> None:
     global _pending
     _pending = True
+
+
+def _note_repository_deletion(event: events.RepositoryDeleted) -> None:
+    global _pending
+    _pending = True
+    _candidates.update(event.layer_digests)
 
 
 def collect_if_needed() -> int:
@@ -57,8 +71,10 @@ def collect_if_needed() -> int:
     if not _pending:
         return 0
     _pending = False
-    return collect_garbage()
+    candidates = set(_candidates)
+    _candidates.clear()
+    return collect_garbage(candidates=candidates)
 
 
-events.subscribe(events.ImageDeleted, _note_deletion)
-events.subscribe(events.RepositoryDeleted, _note_deletion)
+events.subscribe(events.ImageDeleted, _note_image_deletion)
+events.subscribe(events.RepositoryDeleted, _note_repository_deletion)

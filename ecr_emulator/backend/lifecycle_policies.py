@@ -63,9 +63,12 @@ def parse(text: str) -> lifecycle.LifecyclePolicy:
 def put_policy(registry: Registry, repository_name: str, text: str) -> StoredPolicy:
     registry.get_repository(repository_name)
     policy = parse(text)
+    global _next_due_at
     stored = StoredPolicy(text, policy, next_run_at=clock.now() + runtime.current().lifecycle_interval)
     with STATE_LOCK:
         state_of(registry).policies[repository_name] = stored
+        if _next_due_at is None or stored.next_run_at < _next_due_at:
+            _next_due_at = stored.next_run_at
     return stored
 
 
@@ -170,9 +173,16 @@ def run_policy(registry: Registry, repository_name: str, now: datetime.datetime 
     return actions
 
 
+# The earliest next run of any stored policy, or None when there is none: run_due, which every
+# request calls, returns at once until then.
+_next_due_at: datetime.datetime | None = None
+
+
 def run_due(now: datetime.datetime | None = None, force: bool = False) -> int:
     """Run every stored policy whose next run has come (every policy with `force`); return how many ran."""
     now = now or clock.now()
+    if not force and (_next_due_at is None or now < _next_due_at):
+        return 0
     due = []
     for _, _, registry in registries.items():
         for repository_name, stored in list(state_of(registry).policies.items()):
@@ -183,7 +193,15 @@ def run_due(now: datetime.datetime | None = None, force: bool = False) -> int:
             run_policy(registry, repository_name, now)
         except Exception:
             LOG.exception("lifecycle run of %s/%s/%s failed", registry.account_id, registry.region_name, repository_name)
+    reschedule()
     return len(due)
+
+
+def reschedule() -> None:
+    """Recompute when the next policy is due, after runs or after state was loaded or reset."""
+    global _next_due_at
+    runs = [stored.next_run_at for _, _, registry in registries.items() for stored in state_of(registry).policies.values()]
+    _next_due_at = min(runs, default=None)
 
 
 def _forget_repository(event: events.RepositoryDeleted) -> None:

@@ -128,7 +128,7 @@ class Registry(BaseBackend):
             for upload_id, repository_name in list(self.uploads.items()):
                 if repository_name == name:
                     self._drop_upload(upload_id)
-        events.publish(events.RepositoryDeleted(self.account_id, self.region_name, name))
+        events.publish(events.RepositoryDeleted(self.account_id, self.region_name, name, tuple(repository.layers)))
         return repository
 
     def repository_uri(self, repository: Repository) -> str:

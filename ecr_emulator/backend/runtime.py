@@ -25,6 +25,7 @@ class Runtime:
     registry_host: str | None = None
     registry_scheme: str = "https"
     data_dir: str | None = None
+    fsync: bool = False
     # How long UpdateImageStorageClass keeps a restored image ACTIVATING; ECR documents up to 20
     # minutes, and the emulator restores at once unless told otherwise.
     restore_delay: datetime.timedelta = datetime.timedelta(0)
@@ -45,18 +46,20 @@ def current() -> Runtime:
     return _runtime
 
 
-def configure(data_dir: str | None = None, registry_host: str | None = None, registry_scheme: str = "http") -> Runtime:
+def configure(
+    data_dir: str | None = None, registry_host: str | None = None, registry_scheme: str = "http", fsync: bool = False
+) -> Runtime:
     """Use a folder for blobs and the token secret, and name registries by `registry_host`."""
     global _runtime
     if data_dir:
         from ecr_emulator.storage.filesystem import FilesystemBlobStore
 
         os.makedirs(data_dir, exist_ok=True)
-        store: BlobStore = FilesystemBlobStore(data_dir)
+        store: BlobStore = FilesystemBlobStore(data_dir, fsync=fsync)
         tokens = TokenAuthority(os.path.join(data_dir, "token-secret"))
     else:
         store, tokens = MemoryBlobStore(), TokenAuthority()
-    _runtime = Runtime(store, tokens, registry_host, registry_scheme, data_dir)
+    _runtime = Runtime(store, tokens, registry_host, registry_scheme, data_dir, fsync)
     return _runtime
 
 

@@ -21,6 +21,12 @@ class RegionalState(Generic[State]):
         self._lock = threading.Lock()
 
     def get(self, account_id: str, region: str) -> State:
+        # The fast path reads the plain dicts: BackendDict's own lookups take a lock and copy keys.
+        account = dict.get(self._backends, account_id)
+        if account is not None:
+            state = dict.get(account, region)
+            if state is not None:
+                return state
         account = self._backends[account_id]
         if region not in account:
             # moto only creates backends for regions botocore lists; the emulator serves any region

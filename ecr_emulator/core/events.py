@@ -72,3 +72,5 @@ class RepositoryDeleted:
     account_id: str
     region: str
     repository_name: str
+    # The blobs the repository held, which may have no other repository now.
+    layer_digests: tuple[str, ...] = ()

@@ -14,14 +14,14 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
 from ecr_emulator.backend import manifests, runtime
-from ecr_emulator.backend.auth import InvalidToken, Token
+from ecr_emulator.backend.auth import ExpiredToken, InvalidToken, Token
 from ecr_emulator.backend.images import negotiate
 from ecr_emulator.backend.registry import MIN_LAYER_PART_SIZE, Registry, registry_for
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.errors import ServiceError
 from ecr_emulator.registry import routes
 from ecr_emulator.registry.errors import RegistryError, to_registry_error
-from ecr_emulator.storage.base import DigestMismatch, digest_of
+from ecr_emulator.storage.base import CHUNK_SIZE, DigestMismatch, digest_of
 
 LOG = logging.getLogger(__name__)
 
@@ -133,6 +133,10 @@ class RegistryApp:
                 account_id, region = host.group(1), host.group(2).lower()
                 if region != token.region:
                     raise InvalidToken(f"the token was issued for {token.region}, not {region}")
+        except ExpiredToken as error:
+            # ECR tells an expired token apart, with 403 and this message (as docker shows it).
+            LOG.debug("registry request refused: %s", error)
+            raise RegistryError("DENIED", "Your authorization token has expired. Reauthenticate and try again.") from None
         except InvalidToken as error:
             LOG.debug("registry request refused: %s", error)
             raise _unauthorized(request) from None
@@ -432,7 +436,7 @@ def _blob_response(request: Request, digest: str, size: int) -> Response:
         body = _limited(stream, stop - start)
         return Response(body, status=206, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
     headers["Content-Length"] = str(size)
-    body = wrap_file(request.environ, stream)
+    body = wrap_file(request.environ, stream, buffer_size=CHUNK_SIZE)
     return Response(body, status=200, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
 
 
@@ -440,7 +444,7 @@ def _limited(stream, length: int):
     try:
         remaining = length
         while remaining > 0:
-            chunk = stream.read(min(1024 * 1024, remaining))
+            chunk = stream.read(min(CHUNK_SIZE, remaining))
             if not chunk:
                 return
             remaining -= len(chunk)

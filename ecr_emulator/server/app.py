@@ -15,7 +15,7 @@ from moto.core.base_backend import BackendDict
 from werkzeug.wrappers import Request, Response
 
 from ecr_emulator import __version__
-from ecr_emulator.backend import garbage, lifecycle_policies, persistence, registry
+from ecr_emulator.backend import garbage, lifecycle_policies, persistence, registry, runtime
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
@@ -55,7 +55,7 @@ class EmulatorApp:
             if ecr_request:
                 changed = garbage.collect_if_needed() > 0 or changed
             if self.data_dir and (changed or _may_change_state(method, path, target)):
-                persistence.save(self.data_dir)
+                persistence.save(self.data_dir, fsync=runtime.current().fsync)
             return response
         except Exception:
             LOG.exception("unhandled error on %s %s", method, path)

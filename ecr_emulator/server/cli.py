@@ -7,28 +7,14 @@ import os
 import signal
 import sys
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ecr_emulator import __version__
 from ecr_emulator import scanning
 from ecr_emulator.backend import persistence, runtime
 from ecr_emulator.server.app import EmulatorApp
+from ecr_emulator.server.http import make_server
 
 LOG = logging.getLogger("ecr_emulator.server")
-
-
-class RequestHandler(WSGIRequestHandler):
-    """HTTP/1.1 with keep-alive; the app writes the access log, so werkzeug's own line is silenced."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code="-", size="-"):
-        pass
-
-    def log_error(self, format, *args):
-        # docker and skopeo first try TLS on a registry they think is insecure; the handshake
-        # arrives as an unreadable request line, which is expected and not worth an error line.
-        LOG.debug("rejected a request that is not HTTP/1.x (a TLS handshake?): " + format, *args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         default=os.environ.get("ECR_EMULATOR_DATA_DIR"),
         help="folder for blobs and the token secret; without it, everything stays in memory",
+    )
+    serve.add_argument(
+        "--fsync",
+        action="store_true",
+        help="fsync blobs and state before answering, so that they survive a crash of the machine too (slower)",
     )
     serve.add_argument(
         "--registry-host",
@@ -74,10 +65,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.lifecycle_interval < 0:
         raise SystemExit(f"ecr-emulator: --lifecycle-interval must be 0 or more seconds, not {args.lifecycle_interval}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = make_server(args.host, args.port, EmulatorApp(args.data_dir), threaded=True, request_handler=RequestHandler)
+    server = make_server(args.host, args.port, EmulatorApp(args.data_dir))
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
-    settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host)
+    settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host, fsync=args.fsync)
     settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
     settings.ecr_quirks = args.ecr_quirks
     if args.advisory_db:
@@ -96,7 +87,8 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
         if args.data_dir:
-            persistence.save(args.data_dir)
+            persistence.save(args.data_dir, fsync=args.fsync)
+            persistence.close(args.data_dir)
         LOG.info("stopped")
     return 0
 

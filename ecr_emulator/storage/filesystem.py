@@ -5,9 +5,10 @@ Layout under the root folder:
     blobs/sha256/<first two hex digits>/<hex digest>   committed blobs, never modified
     uploads/<upload id>                                bytes of an open upload session
 
-A commit fsyncs the upload and renames it into place, so a blob is either absent or complete: a
-crash during a push leaves at most a stray file under uploads/. Sessions survive a restart; the
-first use of a resumed session hashes its bytes again.
+A commit renames the upload into place (after an fsync when the store was made with
+`fsync=True`), so a blob is either absent or complete: a crash during a push leaves at most a
+stray file under uploads/. Sessions survive a restart; the first use of a resumed session hashes
+its bytes again.
 """
 
 import os
@@ -42,7 +43,8 @@ class FilesystemUploadSession(UploadSession):
 
     def _store(self, digest: str) -> None:
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if self._blob_store.fsync:
+            os.fsync(self._file.fileno())
         self._file.close()
         target = self._blob_store.path_of(digest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -50,7 +52,8 @@ class FilesystemUploadSession(UploadSession):
             os.unlink(self.path)
         else:
             os.replace(self.path, target)
-            _fsync_dir(os.path.dirname(target))
+            if self._blob_store.fsync:
+                _fsync_dir(os.path.dirname(target))
         self._blob_store._forget(self.id)
 
     def cancel(self) -> None:
@@ -64,8 +67,9 @@ class FilesystemUploadSession(UploadSession):
 
 
 class FilesystemBlobStore(BlobStore):
-    def __init__(self, root: str):
+    def __init__(self, root: str, fsync: bool = False):
         self.root = os.path.abspath(root)
+        self.fsync = fsync
         self.blobs_dir = os.path.join(self.root, "blobs")
         self.uploads_dir = os.path.join(self.root, "uploads")
         os.makedirs(self.blobs_dir, exist_ok=True)

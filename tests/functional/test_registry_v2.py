@@ -557,3 +557,16 @@ def test_manifest_by_tag_converted_for_oci_only_client(http):
     assert json.loads(by_tag.content)["config"]["mediaType"] == "application/vnd.oci.image.config.v1+json"
     assert by_tag.headers["Docker-Content-Digest"] == sha256(by_tag.content)
     assert by_digest.content == manifest
+
+
+def test_expired_token_denied(server, http):
+    advanced = requests.post(server.endpoint + "/_emulator/clock", json={"advanceSeconds": 13 * 3600})
+    assert advanced.status_code == 200
+
+    response = http.get(url(http, "/v2/"))
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0] == {
+        "code": "DENIED",
+        "message": "Your authorization token has expired. Reauthenticate and try again.",
+    }

@@ -152,3 +152,15 @@ def test_client_made_after_earlier_default_session():
     # then: the client made inside the mock reached the emulator, not AWS
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "123456789012"
+
+
+def test_moto_does_not_also_handle_ecr():
+    with mock_aws(), mock_ecr():
+        # given: an operation moto does not implement
+        client = make_client()
+
+        # when
+        rule = client.create_pull_through_cache_rule(ecrRepositoryPrefix="quay-cache", upstreamRegistryUrl="quay.io")
+
+        # then: ecr-emulator answered it, and moto, which would raise NotImplementedError, was not asked
+        assert rule["upstreamRegistry"] == "quay"
