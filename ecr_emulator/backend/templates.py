@@ -27,6 +27,7 @@ from ecr_emulator.api.errors import (
     TemplateNotFoundException,
 )
 from ecr_emulator.backend import lifecycle_policies, policies, repository_settings
+from ecr_emulator.backend.images import Repository
 from ecr_emulator.backend.registry import Registry
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.core import clock
@@ -320,3 +321,32 @@ def _check_custom_role(registry: Registry, role_arn: str) -> None:
             "customRoleArn",
             f"The customRoleArn '{role_arn}' must be a role in the registry's account '{registry.account_id}'",
         )
+
+
+def create_from_template(registry: Registry, repository_name: str, applied_for: str) -> Repository | None:
+    """Create a repository as ECR does on push, replication or pull through, from the matching template.
+
+    Returns None when no template for `applied_for` matches the name, or when the template
+    cannot be applied (it sets tags or KMS without a customRoleArn): then ECR creates nothing.
+    """
+    template = matching_template(registry, repository_name, applied_for)
+    if template is None:
+        return None
+    try:
+        settings = create_repository_settings(template, registry)
+    except TemplateNotApplicable as error:
+        LOG.warning("repository %s not created from a template: %s", repository_name, error)
+        return None
+    policy_text = settings.pop("repository_policy_text")
+    lifecycle_text = settings.pop("lifecycle_policy_text")
+
+    repository = registry.create_repository(repository_name, **settings)
+    if policy_text:
+        repository.policy_text = policy_text
+    if lifecycle_text:
+        lifecycle_policies.put_policy(registry, repository_name, lifecycle_text)
+    LOG.info(
+        "repository %s created in %s/%s from the template with prefix %s (%s)",
+        repository_name, registry.account_id, registry.region_name, template.prefix, applied_for,
+    )
+    return repository

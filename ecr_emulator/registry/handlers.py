@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from ecr_emulator.backend import manifests, runtime
+from ecr_emulator.backend import manifests, runtime, templates
 from ecr_emulator.backend.auth import ExpiredToken, InvalidToken, Token
 from ecr_emulator.backend.images import negotiate
 from ecr_emulator.backend.registry import MIN_LAYER_PART_SIZE, Registry, registry_for
@@ -175,6 +175,7 @@ class RegistryApp:
     # Uploads
 
     def uploads_post(self, request, registry, name):
+        self._create_on_push(registry, name)
         mount, source = request.args.get("mount"), request.args.get("from")
         if mount and source:
             if not manifests.DIGEST_PATTERN.match(mount):
@@ -189,6 +190,16 @@ class RegistryApp:
         # A monolithic upload: the whole blob is the body of the POST.
         session.append(request.stream)
         return self._finish(registry, name, session, digest)
+
+    def _create_on_push(self, registry: Registry, name: str) -> None:
+        """Create a missing repository from a CREATE_ON_PUSH template, as ECR does; without one the push gets NAME_UNKNOWN."""
+        if name in registry.repositories:
+            return
+        try:
+            templates.create_from_template(registry, name, "CREATE_ON_PUSH")
+        except ServiceError as error:
+            if error.code != "RepositoryAlreadyExistsException":  # a parallel push created it first
+                raise
 
     def upload_get(self, request, registry, name, upload_id):
         session = self._session(registry, name, upload_id)
@@ -269,6 +280,7 @@ class RegistryApp:
     # Manifests
 
     def manifest_put(self, request, registry, name, reference):
+        self._create_on_push(registry, name)
         body = request.stream.read(MAX_MANIFEST_SIZE + 1)
         if len(body) > MAX_MANIFEST_SIZE:
             raise RegistryError("SIZE_INVALID", f"The manifest is larger than {MAX_MANIFEST_SIZE} bytes")

@@ -570,3 +570,21 @@ def test_expired_token_denied(server, http):
         "code": "DENIED",
         "message": "Your authorization token has expired. Reauthenticate and try again.",
     }
+
+
+def test_create_on_push_template(http, api):
+    # given: a CREATE_ON_PUSH template for the prefix "auto", with immutable tags
+    api.create_repository_creation_template(
+        prefix="auto", appliedFor=["CREATE_ON_PUSH"], imageTagMutability="IMMUTABLE"
+    )
+
+    # when: an image is pushed to a repository under it that does not exist
+    started = http.post(url(http, "/v2/auto/new-app/blobs/uploads/"))
+    missing = http.post(url(http, "/v2/other/new-app/blobs/uploads/"))
+
+    # then: the repository was created with the template's settings; other names still get NAME_UNKNOWN
+    assert started.status_code == 202
+    created = api.describe_repositories(repositoryNames=["auto/new-app"])["repositories"][0]
+    assert created["imageTagMutability"] == "IMMUTABLE"
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "NAME_UNKNOWN"
