@@ -41,11 +41,17 @@ class LiveServer:
 
     def __init__(self, data_dir: str, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
+        self.tls_port = free_port()
         self.data_dir = data_dir
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.host = f"127.0.0.1:{self.port}"
+        # The same server over HTTPS, with a self-signed certificate.
+        self.tls_host = f"127.0.0.1:{self.tls_port}"
         self.log_path = os.path.join(data_dir, "server.log")
-        command = [sys.executable, "-m", "ecr_emulator", "serve", "--port", str(self.port), "--data-dir", data_dir, *extra_args]
+        command = [
+            sys.executable, "-m", "ecr_emulator", "serve", "--port", str(self.port), "--data-dir", data_dir,
+            "--tls-port", str(self.tls_port), *extra_args,
+        ]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_ready()

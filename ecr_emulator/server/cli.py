@@ -6,12 +6,15 @@ import logging
 import os
 import signal
 import sys
+import tempfile
+import threading
 
 
 from ecr_emulator import __version__
 from ecr_emulator import scanning
 from ecr_emulator.backend import persistence, runtime
 from ecr_emulator.server.app import EmulatorApp
+from ecr_emulator.server import tls
 from ecr_emulator.server.http import make_server
 
 LOG = logging.getLogger("ecr_emulator.server")
@@ -35,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fsync blobs and state before answering, so that they survive a crash of the machine too (slower)",
     )
+    serve.add_argument(
+        "--tls-port",
+        type=int,
+        default=int(os.environ["ECR_EMULATOR_TLS_PORT"]) if os.environ.get("ECR_EMULATOR_TLS_PORT") else None,
+        help="also serve HTTPS on this port (default: no HTTPS)",
+    )
+    serve.add_argument("--tls-cert", help="PEM certificate for --tls-port (default: a self-signed one, made on first use)")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
     serve.add_argument(
         "--registry-host",
         default=os.environ.get("ECR_EMULATOR_REGISTRY_HOST"),
@@ -65,7 +76,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.lifecycle_interval < 0:
         raise SystemExit(f"ecr-emulator: --lifecycle-interval must be 0 or more seconds, not {args.lifecycle_interval}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = make_server(args.host, args.port, EmulatorApp(args.data_dir))
+    app = EmulatorApp(args.data_dir)
+    server = make_server(args.host, args.port, app)
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
     settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host, fsync=args.fsync)
@@ -78,6 +90,8 @@ def serve(args: argparse.Namespace) -> int:
     LOG.info(
         "serving ECR on http://%s:%s (registry host %s, data dir %s)", host, port, registry_host, args.data_dir or "in memory"
     )
+    tls_server = start_tls(args, app, host, registry_host) if args.tls_port is not None else None
+
     # SIGTERM stops the server like Ctrl-C, so the state is saved on the way out.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
@@ -86,11 +100,29 @@ def serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+        if tls_server is not None:
+            tls_server.shutdown()
+            tls_server.server_close()
         if args.data_dir:
             persistence.save(args.data_dir, fsync=args.fsync)
             persistence.close(args.data_dir)
         LOG.info("stopped")
     return 0
+
+
+def start_tls(args: argparse.Namespace, app, host: str, registry_host: str):
+    """Serve `app` over HTTPS on --tls-port in a background thread; return the server."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("ecr-emulator: --tls-cert and --tls-key go together")
+    if args.tls_cert:
+        cert_path, key_path = args.tls_cert, args.tls_key
+    else:
+        folder = args.data_dir or tempfile.mkdtemp(prefix="ecr-emulator-tls-")
+        cert_path, key_path = tls.self_signed(folder, ["localhost", host, registry_host.rsplit(":", 1)[0]])
+    server = make_server(args.host, args.tls_port, app, tls.server_context(cert_path, key_path))
+    threading.Thread(target=server.serve_forever, name="tls", daemon=True).start()
+    LOG.info("serving HTTPS on https://%s:%s with the certificate %s", args.host, server.server_address[1], cert_path)
+    return server
 
 
 def _raise_keyboard_interrupt(signum, frame):

@@ -10,6 +10,7 @@ as streams, and responses without a Content-Length are sent chunked.
 import io
 import logging
 import socketserver
+import ssl
 import sys
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
@@ -19,6 +20,8 @@ LOG = logging.getLogger(__name__)
 # Bytes of an unread request body the server reads and drops to keep a connection open; past
 # this it closes the connection instead.
 MAX_DRAIN = 1024 * 1024
+# Seconds a TLS client has to finish its handshake.
+HANDSHAKE_TIMEOUT = 30
 
 
 class LimitedInput(io.RawIOBase):
@@ -107,6 +110,24 @@ class RequestHandler(BaseHTTPRequestHandler):
     # Small responses go out at once instead of waiting for the client's delayed ACK.
     disable_nagle_algorithm = True
 
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            # The handshake happens here, in the connection's thread, not in the accepting one.
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as error:
+                LOG.debug("TLS handshake with %s failed: %s", self.client_address[0], error)
+                raise ConnectionError(str(error)) from None
+            self.request.settimeout(None)
+        super().setup()
+
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError as error:
+            LOG.debug("connection from %s ended: %s", self.client_address[0], error)
+
     def handle_one_request(self):
         try:
             super().handle_one_request()
@@ -176,7 +197,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             "REMOTE_ADDR": self.client_address[0],
             "REMOTE_PORT": str(self.client_address[1]),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
+            "wsgi.url_scheme": "https" if isinstance(self.request, ssl.SSLSocket) else "http",
             "wsgi.input": body,
             "wsgi.input_terminated": True,
             "wsgi.errors": sys.stderr,
@@ -258,5 +279,22 @@ class ThreadedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         super().__init__(address, RequestHandler)
 
 
-def make_server(host: str, port: int, app) -> ThreadedServer:
+class TLSServer(ThreadedServer):
+    """The same server over TLS; each connection's handshake runs in its own thread."""
+
+    def __init__(self, address: tuple[str, int], app, context: ssl.SSLContext):
+        self.context = context
+        super().__init__(address, app)
+
+    def get_request(self):
+        connection, address = self.socket.accept()
+        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
+
+    def handle_error(self, request, client_address):
+        LOG.debug("TLS connection from %s failed", client_address[0], exc_info=True)
+
+
+def make_server(host: str, port: int, app, context: ssl.SSLContext | None = None) -> ThreadedServer:
+    if context is not None:
+        return TLSServer((host, port), app, context)
     return ThreadedServer((host, port), app)

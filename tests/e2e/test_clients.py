@@ -418,24 +418,15 @@ def test_oras_artifact_and_referrer(server, ecr, password, repository, tmp_path)
 # 5. python-dxf: blobs, a manifest and tags
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=requests.exceptions.SSLError,
-    reason=(
-        "the emulator speaks no TLS, and python-dxf sends credentials only over HTTPS: with insecure=True "
-        "(plain HTTP) its authenticate() raises DXFAuthInsecureError ('Auth requires HTTPS'), and over "
-        "https:// the TLS handshake fails"
-    ),
-)
 def test_dxf_blobs_manifest_and_tags(server, ecr, password, repository):
-    # given: a python-dxf client over HTTPS without certificate checks, which responds to the
-    # registry's 401 by logging in with the password
+    # given: a python-dxf client over the server's HTTPS port without certificate checks, which
+    # responds to the registry's 401 by logging in with the password
     dxf_module = require_module("dxf", "python-dxf")
 
     def authenticate(client, response):
         client.authenticate("AWS", password, response=response)
 
-    client = dxf_module.DXF(server.host, repository, auth=authenticate, tlsverify=False)
+    client = dxf_module.DXF(server.tls_host, repository, auth=authenticate, tlsverify=False)
 
     # when: it pushes a config, a layer and a manifest that names them, under tag v1
     layer = os.urandom(4096)

@@ -588,3 +588,15 @@ def test_create_on_push_template(http, api):
     assert created["imageTagMutability"] == "IMMUTABLE"
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["code"] == "NAME_UNKNOWN"
+
+
+def test_https_port_serves_same_state(server, api):
+    token = api.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+
+    challenge = requests.get(f"https://{server.tls_host}/v2/", verify=False)  # self-signed
+    tags = requests.get(
+        f"https://{server.tls_host}/v2/{REPO}/tags/list", headers={"Authorization": f"Basic {token}"}, verify=False
+    )
+
+    assert challenge.status_code == 401
+    assert tags.json() == {"name": REPO, "tags": []}
