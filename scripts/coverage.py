@@ -15,6 +15,16 @@ import botocore
 
 from ecr_emulator.protocol import dispatch, spec
 
+# Gaps that belong to no single handler.
+CROSS_CUTTING_GAPS = [
+    "IAM identity policies: every caller may call every operation of its own account.",
+    "Repository and registry policies decide access only for callers of other accounts on /v2/; "
+    "API calls with a registryId of another account are not checked against them.",
+    "Replication is configured and reported but images are not copied to other regions or accounts.",
+    "Pull-through cache rules are stored and validated but images are not fetched from upstream.",
+    "Image signing with AWS Signer and enhanced scanning with Amazon Inspector.",
+]
+
 OUTPUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "COVERAGE.md")
 
 
@@ -41,6 +51,7 @@ def render() -> str:
         function = dispatch.HANDLERS.get(name)
         gaps = "; ".join(gaps_of(function)) if function else ""
         lines.append(f"| {name} | {'yes' if function else 'no'} | {gaps} |")
+    lines += ["", "## Not emulated across operations", ""] + [f"- {gap}" for gap in CROSS_CUTTING_GAPS]
     return "\n".join(lines) + "\n"
 
 

@@ -663,9 +663,9 @@ def test_failed_scan_counts_against_quota(ecr):
     assert error_of(raised)[0] == "LimitExceededException"
 
 
+# The quota of 100,000 scans can only be lowered in the test's own process.
+@pytest.mark.parametrize("ecr_mode", ["decorator"], indirect=True)
 def test_registry_scan_quota(ecr, ecr_mode, monkeypatch):
-    if hasattr(ecr_mode, "endpoint"):
-        pytest.skip("the quota of 100,000 scans can only be lowered in-process")
     # given: a registry quota of two scans, both used
     monkeypatch.setattr(backend_scanning, "MAX_SCANS_PER_REGISTRY", 2)
     ecr.create_repository(repositoryName="app")
