@@ -1,6 +1,7 @@
 """Import every operation family, which registers its handlers."""
 
 from ecr_emulator.api import (  # noqa: F401
+    access,
     auth,
     images,
     layers,

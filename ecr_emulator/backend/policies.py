@@ -695,3 +695,8 @@ def delete_registry_policy(registry: Registry) -> str:
 
 def _registry_policy_not_found(registry: Registry) -> RegistryPolicyNotFoundException:
     return RegistryPolicyNotFoundException(f"Registry policy does not exist in the registry with id '{registry.account_id}'")
+
+
+def registry_policy_text(registry: Registry) -> str | None:
+    """Return the registry policy's stored text, or None when the registry has none."""
+    return _registry_state(registry).text

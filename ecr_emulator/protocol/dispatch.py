@@ -54,8 +54,15 @@ def handle(context: RequestContext, target: str | None, body: bytes) -> tuple[in
         return failure.status, headers, serializer.serialize_error(failure)
 
 
+# Called as authorizer(context, operation_name, params) before each handler; it raises to deny.
+# The api package installs ECR's check of callers from other accounts.
+authorizer: Callable[[RequestContext, str, dict], None] | None = None
+
+
 def invoke(context: RequestContext, operation_name: str, params: dict) -> dict:
     function = HANDLERS.get(operation_name)
     if function is None:
         raise NotEmulatedError(f"ecr-emulator does not emulate the operation {operation_name} yet.")
+    if authorizer is not None:
+        authorizer(context, operation_name, params)
     return function(context, **{xform_name(name): value for name, value in params.items()})

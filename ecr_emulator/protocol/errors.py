@@ -52,3 +52,9 @@ class NotEmulatedError(ServiceError):
     code = "NotImplemented"
     status = 501
     sender_fault = False
+
+
+class AccessDeniedException(ServiceError):
+    """AWS's common error for a caller that no policy allows; ECR's model does not list it."""
+
+    code = "AccessDeniedException"

@@ -507,3 +507,39 @@ def test_invalid_registry_policy(ecr, text):
         ecr.put_registry_policy(policyText=text)
 
     assert error_of(raised) == ("InvalidParameterException", INVALID_REGISTRY_POLICY)
+
+
+def test_other_account_needs_repository_policy(ecr_mode):
+    # given: a repository of account 123456789012 and a caller of account 111122223333
+    owner = ecr_mode.client()
+    owner.create_repository(repositoryName="shared/app")
+    other = ecr_mode.client(access_key_id="111122223333")
+
+    # when: the other account reads it before and after a policy allows it
+    with pytest.raises(ClientError) as denied:
+        other.describe_images(registryId="123456789012", repositoryName="shared/app")
+    owner.set_repository_policy(
+        repositoryName="shared/app",
+        policyText=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AllowRead",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                        "Action": ["ecr:DescribeImages"],
+                    }
+                ],
+            }
+        ),
+    )
+    allowed = other.describe_images(registryId="123456789012", repositoryName="shared/app")
+
+    # then
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "ecr:DescribeImages" in denied.value.response["Error"]["Message"]
+    assert allowed["imageDetails"] == []
+    with pytest.raises(ClientError) as still_denied:
+        other.delete_repository(registryId="123456789012", repositoryName="shared/app")
+    assert still_denied.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -413,12 +413,25 @@ def test_rules_belong_to_account_and_region(ecr, ecr_mode):
 
 
 def test_create_rule_in_named_registry(ecr, ecr_mode):
-    rule = ecr.create_pull_through_cache_rule(
+    other = ecr_mode.client(access_key_id=OTHER_ACCOUNT)
+
+    rule = other.create_pull_through_cache_rule(
         ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io", registryId=OTHER_ACCOUNT
     )
 
     assert rule["registryId"] == OTHER_ACCOUNT
-    assert prefixes_of(ecr_mode.client(access_key_id=OTHER_ACCOUNT)) == ["quay"]
+    assert prefixes_of(other) == ["quay"]
+    assert prefixes_of(ecr) == []
+
+
+def test_create_rule_in_other_account_denied(ecr):
+    # No registry policy of the other account allows this caller.
+    with pytest.raises(ClientError) as raised:
+        ecr.create_pull_through_cache_rule(
+            ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io", registryId=OTHER_ACCOUNT
+        )
+
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
 # DescribePullThroughCacheRules

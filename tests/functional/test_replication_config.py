@@ -267,10 +267,9 @@ def test_image_replication_status_other_registry(ecr):
     with pytest.raises(ClientError) as raised:
         ecr.describe_image_replication_status(repositoryName="app", imageId={"imageTag": "v1"}, registryId=OTHER_ACCOUNT)
 
-    assert error_of(raised) == (
-        "RepositoryNotFoundException",
-        f"The repository with name 'app' does not exist in the registry with id '{OTHER_ACCOUNT}'",
-    )
+    # Another account's registry allows nothing without a resource policy, so even a missing
+    # repository is refused before it is looked up.
+    assert error_of(raised)[0] == "AccessDeniedException"
 
 
 # Replication backfills
@@ -452,9 +451,13 @@ def test_backfill_of_other_registry(ecr, ecr_mode):
         "replicationBackfillId"
     ]
 
-    # then: it is found under that registry id, not under the caller's own registry
+    # then: it is found under that registry id, not under another caller's own registry, and
+    # that caller may not read it without a registry policy
     assert ecr.list_replication_backfills()["backfills"] == []
-    listed = ecr.list_replication_backfills(registryId=OTHER_ACCOUNT)
+    with pytest.raises(ClientError) as denied:
+        ecr.list_replication_backfills(registryId=OTHER_ACCOUNT)
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    listed = other.list_replication_backfills(registryId=OTHER_ACCOUNT)
     assert listed["registryId"] == OTHER_ACCOUNT
     assert [backfill["replicationBackfillId"] for backfill in listed["backfills"]] == [backfill_id]
     with pytest.raises(ClientError) as raised:
