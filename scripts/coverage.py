@@ -18,8 +18,8 @@ from ecr_emulator.protocol import dispatch, spec
 # Gaps that belong to no single handler.
 CROSS_CUTTING_GAPS = [
     "IAM identity policies: every caller may call every operation of its own account.",
-    "Repository and registry policies decide access only for callers of other accounts on /v2/; "
-    "API calls with a registryId of another account are not checked against them.",
+    "Repository and registry policies decide access only for callers of other accounts; "
+    "their Condition keys see no request context (such as aws:SourceIp).",
     "Replication is configured and reported but images are not copied to other regions or accounts.",
     "Pull-through cache rules are stored and validated but images are not fetched from upstream.",
     "Image signing with AWS Signer and enhanced scanning with Amazon Inspector.",
