@@ -12,10 +12,14 @@ its bytes again.
 """
 
 import os
+import queue
 import threading
 from typing import BinaryIO, Iterator
 
-from ecr_emulator.storage.base import CHUNK_SIZE, BlobNotFound, BlobStore, UploadNotFound, UploadSession
+from ecr_emulator.storage.base import CHUNK_SIZE, BlobNotFound, BlobStore, UploadNotFound, UploadSession, iter_chunks
+
+# Chunks read ahead of the disk writer: memory for a push stays under this many chunks.
+WRITE_QUEUE_CHUNKS = 4
 
 
 class FilesystemUploadSession(UploadSession):
@@ -34,6 +38,48 @@ class FilesystemUploadSession(UploadSession):
             for chunk in iter(lambda: stream.read(CHUNK_SIZE), b""):
                 self._hash.update(chunk)
                 self.size += len(chunk)
+
+    def append(self, source, length: int | None = None) -> int:
+        """Append like UploadSession.append, writing in a second thread while this one reads and hashes.
+
+        Reading the socket, hashing and writing the file all release the GIL, so on a push of
+        more than one chunk the disk writes overlap the hashing instead of following it.
+        """
+        chunks = iter_chunks(source, length)
+        first = next(chunks, None)
+        if first is None:
+            return self.size
+        self._file.write(first)
+        self._hash.update(first)
+        self.size += len(first)
+
+        pending: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE_CHUNKS)
+        failures: list[BaseException] = []
+        writer = threading.Thread(target=self._write_queued, args=(pending, failures), daemon=True)
+        writer.start()
+        try:
+            for chunk in chunks:
+                if failures:
+                    break
+                pending.put(chunk)
+                self._hash.update(chunk)
+                self.size += len(chunk)
+        finally:
+            pending.put(None)
+            writer.join()
+        if failures:
+            raise failures[0]
+        self._flush()
+        return self.size
+
+    def _write_queued(self, pending: queue.Queue, failures: list) -> None:
+        while (chunk := pending.get()) is not None:
+            if failures:
+                continue
+            try:
+                self._file.write(chunk)
+            except BaseException as error:  # reported to the appending thread, which re-raises it
+                failures.append(error)
 
     def _write(self, chunk: bytes) -> None:
         self._file.write(chunk)
