@@ -101,7 +101,8 @@ class TokenAuthority:
 
         expires = int((clock.now() + LAYER_URL_LIFETIME).timestamp())
         path = f"{LAYER_URL_PREFIX}/{account_id}/{region}/{repository_name}/blobs/{digest}"
-        query = urllib.parse.urlencode({"X-Amz-Expires": expires, "X-Amz-Signature": self._sign(f"{path}?{expires}")})
+        # Expires is an absolute time in epoch seconds, as in S3's query-string authentication.
+        query = urllib.parse.urlencode({"Expires": expires, "Signature": self._sign(f"{path}?{expires}")})
         return f"{runtime.proxy_endpoint(account_id, region)}{path}?{query}"
 
     def verify_layer_url(self, path: str, expires: str, signature: str) -> None:

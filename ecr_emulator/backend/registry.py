@@ -8,6 +8,7 @@ DescribeImages and an image stored with PutImage can be pulled. Errors are the c
 import dataclasses
 import datetime
 import logging
+import re
 from typing import Callable, TypeVar
 
 from moto.core.base_backend import BaseBackend
@@ -48,6 +49,9 @@ MAX_TAGS_PER_IMAGE = 1000
 # ECR's quotas: every layer part but the last is at least 5 MiB; InitiateLayerUpload suggests 10 MiB.
 MIN_LAYER_PART_SIZE = 5 * 1024 * 1024
 LAYER_PART_SIZE = 10 * 1024 * 1024
+
+# The tags ECR's API accepts, as its error messages quote the rule.
+API_TAG_PATTERN = re.compile(r"[a-zA-Z0-9-_.]+")
 
 # ImageFailureCode values of the model, with the reasons ECR gives.
 IMAGE_NOT_FOUND = ("ImageNotFound", "Requested image not found")
@@ -151,6 +155,11 @@ class Registry(BaseBackend):
         the API's PutImage raises ImageAlreadyExistsException instead, as ECR does.
         """
         self.get_repository(repository_name)
+        if tag is not None and not API_TAG_PATTERN.fullmatch(tag):
+            raise InvalidParameterException(
+                f"Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular expression "
+                f"'{API_TAG_PATTERN.pattern}''"
+            )
         digest = digest_of(manifest)
         if expected_digest is not None and expected_digest != digest:
             raise ImageDigestDoesNotMatchException(

@@ -58,3 +58,9 @@ class AccessDeniedException(ServiceError):
     """AWS's common error for a caller that no policy allows; ECR's model does not list it."""
 
     code = "AccessDeniedException"
+
+
+class MissingAuthenticationToken(ServiceError):
+    """The request carries no SigV4 Authorization header, as `aws --no-sign-request` sends it."""
+
+    code = "MissingAuthenticationTokenException"

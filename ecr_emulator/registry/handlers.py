@@ -165,7 +165,7 @@ class RegistryApp:
         path = request.path
         try:
             runtime.current().tokens.verify_layer_url(
-                path, request.args.get("X-Amz-Expires", ""), request.args.get("X-Amz-Signature", "")
+                path, request.args.get("Expires", ""), request.args.get("Signature", "")
             )
         except InvalidToken as error:
             raise RegistryError("DENIED", f"Access denied: {error}") from None
@@ -488,7 +488,7 @@ def _unauthorized(request: Request) -> RegistryError:
 
 def _error_response(error: RegistryError) -> Response:
     if error.status == 401:
-        response = Response("Not Authorized", status=401, content_type="text/plain; charset=utf-8")
+        response = Response("Not Authorized", status="401 Unauthorized", content_type="text/plain; charset=utf-8")
     else:
         response = Response(error.body(), status=error.status, content_type="application/json")
     response.headers.update(error.headers)

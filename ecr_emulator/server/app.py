@@ -19,6 +19,8 @@ from ecr_emulator.backend import garbage, lifecycle_policies, persistence, regis
 from ecr_emulator.core import clock
 from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
+from ecr_emulator.protocol.errors import MissingAuthenticationToken
+from ecr_emulator.protocol.serializer import CONTENT_TYPE, serialize_error
 from ecr_emulator.registry.handlers import RegistryApp
 
 LOG = logging.getLogger(__name__)
@@ -65,12 +67,8 @@ class EmulatorApp:
     def route(self, environ, method: str, path: str, target: str | None):
         if path.startswith("/v2") or path.startswith("/_emulator/layers/"):
             return self.registry
-        if path == "/_emulator/reset" and method == "POST":
-            return self.reset
-        if path == "/_emulator/clock":
-            return self.clock
-        if path == "/_emulator/lifecycle/run" and method == "POST":
-            return self.run_lifecycle
+        if path.startswith("/_emulator/"):
+            return self.emulator_endpoint(path, method)
         if _is_ecr_api_request(environ, target):
             return self.api
         if environ.get("HTTP_AUTHORIZATION") or target is not None or path != "/":
@@ -87,28 +85,52 @@ class EmulatorApp:
 
     def api(self, environ, start_response):
         request = Request(environ)
-        context = context_from_authorization(request.headers.get("Authorization"))
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            error = MissingAuthenticationToken("Request is missing Authentication Token")
+            return Response(serialize_error(error), status=error.status, content_type=CONTENT_TYPE)(environ, start_response)
+        context = context_from_authorization(authorization)
         status, headers, body = dispatch.handle(context, request.headers.get("X-Amz-Target"), request.get_data())
         return Response(body, status=status, headers=headers)(environ, start_response)
 
+    def emulator_endpoint(self, path: str, method: str):
+        """Return the handler of one of the emulator's own endpoints, or one that answers 404 or 405."""
+        endpoints = {"/_emulator/reset": ("POST", self.reset), "/_emulator/clock": (None, self.clock),
+                     "/_emulator/lifecycle/run": ("POST", self.run_lifecycle)}
+        if path not in endpoints:
+            return lambda environ, start_response: _json(
+                environ, start_response, {"message": f"{path} is not an endpoint of the emulator."}, status=404
+            )
+        allowed, handler = endpoints[path]
+        if allowed is not None and method != allowed:
+            return lambda environ, start_response: _json(
+                environ, start_response, {"message": f"Use {allowed} on {path}."}, status=405
+            )
+        return handler
+
     def reset(self, environ, start_response):
-        """Empty every account's state, ECR's and that of the moto services served here."""
+        """Empty every account's state (ECR's and that of the moto services served here), its blobs, and the clock."""
         BackendDict.reset()
         registry.registries.reset()
         clock.reset()
+        garbage.collect_garbage(grace=datetime.timedelta(0))
         return Response(json.dumps({"reset": True}), content_type="application/json")(environ, start_response)
 
     def clock(self, environ, start_response):
         """GET: the emulator's time. POST {"advanceSeconds": N}: move it forward by N seconds."""
         request = Request(environ)
         if request.method == "POST":
-            try:
-                seconds = float((request.get_json(force=True, silent=True) or {})["advanceSeconds"])
-                clock.advance(datetime.timedelta(seconds=seconds))
-            except (KeyError, TypeError, ValueError) as error:
-                body = json.dumps({"message": f"expected a JSON body {{\"advanceSeconds\": N}} with N >= 0: {error}"})
-                return Response(body, status=400, content_type="application/json")(environ, start_response)
+            seconds = (request.get_json(force=True, silent=True) or {}).get("advanceSeconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
+                message = (
+                    f'The body must be {{"advanceSeconds": N}} with a number N from 0 to {MAX_CLOCK_ADVANCE}, '
+                    f"not {json.dumps(seconds)}."
+                )
+                return _json(environ, start_response, {"message": message}, status=400)
+            clock.advance(datetime.timedelta(seconds=seconds))
             lifecycle_policies.run_due()
+        elif request.method != "GET":
+            return _json(environ, start_response, {"message": "Use GET to read the clock or POST to move it."}, status=405)
         body = json.dumps({"now": clock.now().isoformat(), "offsetSeconds": clock.offset().total_seconds()})
         return Response(body, content_type="application/json")(environ, start_response)
 
@@ -128,6 +150,14 @@ def _is_ecr_api_request(environ, target: str | None) -> bool:
         return target.startswith(spec.TARGET_PREFIX + ".")
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     return environ.get("REQUEST_METHOD") == "POST" and "/ecr/aws4_request" in authorization
+
+
+# The most the clock may move in one request: a hundred years, in seconds.
+MAX_CLOCK_ADVANCE = 100 * 365 * 24 * 3600
+
+
+def _json(environ, start_response, body: dict, status: int = 200):
+    return Response(json.dumps(body), status=status, content_type="application/json")(environ, start_response)
 
 
 # API operations that only read state. Pull times that BatchGetImage records are saved with the

@@ -1,9 +1,11 @@
 """`ecr-emulator serve`: the ECR API and the /v2/ registry on one port."""
 
 import argparse
+import atexit
 import datetime
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -76,8 +78,15 @@ def serve(args: argparse.Namespace) -> int:
     if args.lifecycle_interval < 0:
         raise SystemExit(f"ecr-emulator: --lifecycle-interval must be 0 or more seconds, not {args.lifecycle_interval}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.data_dir and os.path.exists(args.data_dir) and not os.path.isdir(args.data_dir):
+        raise SystemExit(f"ecr-emulator: --data-dir {args.data_dir} exists and is not a folder")
+    if args.advisory_db and not os.path.exists(args.advisory_db):
+        raise SystemExit(f"ecr-emulator: --advisory-db {args.advisory_db} does not exist")
     app = EmulatorApp(args.data_dir)
-    server = make_server(args.host, args.port, app)
+    try:
+        server = make_server(args.host, args.port, app)
+    except OSError as error:
+        raise SystemExit(f"ecr-emulator: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
     settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host, fsync=args.fsync)
@@ -117,9 +126,15 @@ def start_tls(args: argparse.Namespace, app, host: str, registry_host: str):
     if args.tls_cert:
         cert_path, key_path = args.tls_cert, args.tls_key
     else:
-        folder = args.data_dir or tempfile.mkdtemp(prefix="ecr-emulator-tls-")
+        folder = args.data_dir
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="ecr-emulator-tls-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
         cert_path, key_path = tls.self_signed(folder, ["localhost", host, registry_host.rsplit(":", 1)[0]])
-    server = make_server(args.host, args.tls_port, app, tls.server_context(cert_path, key_path))
+    try:
+        server = make_server(args.host, args.tls_port, app, tls.server_context(cert_path, key_path))
+    except OSError as error:
+        raise SystemExit(f"ecr-emulator: cannot listen on {args.host}:{args.tls_port}: {error.strerror}") from None
     threading.Thread(target=server.serve_forever, name="tls", daemon=True).start()
     LOG.info("serving HTTPS on https://%s:%s with the certificate %s", args.host, server.server_address[1], cert_path)
     return server

@@ -400,3 +400,16 @@ def test_batch_get_image_converts_to_oci(ecr, repo):
     assert image["imageManifestMediaType"] == "application/vnd.oci.image.manifest.v1+json"
     assert manifest["config"]["mediaType"] == "application/vnd.oci.image.config.v1+json"
     assert image["imageId"]["imageDigest"] == sha256(image["imageManifest"].encode())
+
+
+@pytest.mark.parametrize("tag", ["bad tag", "a:b", "tag/with/slash"])
+def test_put_image_invalid_tag(ecr, repo, tag):
+    image = push_image(ecr, repo, tag="v1")
+
+    with pytest.raises(ClientError) as raised:
+        ecr.put_image(repositoryName=repo, imageManifest=image["imageManifest"], imageTag=tag)
+
+    assert error_of(raised) == (
+        "InvalidParameterException",
+        "Invalid parameter at 'imageTag' failed to satisfy constraint: 'must satisfy regular expression '[a-zA-Z0-9-_.]+''",
+    )
