@@ -1,4 +1,4 @@
-"""Which callers may act on a registry of another account: ECR's resource-based policies.
+"""Access of callers to a registry of another account, decided by ECR's resource-based policies.
 
 A request whose registryId names another account than the caller's is allowed only where a
 policy of that registry allows the caller's account root principal the operation's action:

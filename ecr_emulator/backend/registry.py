@@ -377,7 +377,7 @@ class Registry(BaseBackend):
             self.get_repository(repository_name).layers[digest] = Layer(size, media_type)
 
     def layer(self, repository_name: str, digest: str) -> Layer | None:
-        """Return the layer if the repository holds it and its bytes are stored."""
+        """Return the layer if the repository contains it and its bytes are stored."""
         repository = self.get_repository(repository_name)
         layer = repository.layers.get(digest)
         if layer is None or runtime.current().blob_store.stat(digest) is None:

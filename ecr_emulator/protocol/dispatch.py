@@ -37,7 +37,7 @@ def load_handlers() -> None:
 
 
 def handle(context: RequestContext, target: str | None, body: bytes) -> tuple[int, dict, bytes]:
-    """Answer one API request: return its HTTP status, headers and body."""
+    """Handle one API request: return its HTTP status, headers and body."""
     headers = {"Content-Type": serializer.CONTENT_TYPE, "x-amzn-RequestId": context.request_id}
     try:
         operation_model, params = parser.parse_request(target, body)
@@ -48,7 +48,7 @@ def handle(context: RequestContext, target: str | None, body: bytes) -> tuple[in
         if not error.sender_fault:
             LOG.warning("%s failed: %s", context.operation or target, error)
         return error.status, headers, serializer.serialize_error(error)
-    except Exception as error:  # a bug of ours: answer in ECR's error format, keep the traceback
+    except Exception as error:  # a bug of ours: respond in ECR's error format and log the traceback
         LOG.exception("%s raised while handling a valid request", context.operation or target)
         failure = InternalFailure(f"The emulator failed on {context.operation or target}: {error!r}")
         return failure.status, headers, serializer.serialize_error(failure)

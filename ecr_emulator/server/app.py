@@ -152,7 +152,7 @@ def _is_ecr_api_request(environ, target: str | None) -> bool:
     return environ.get("REQUEST_METHOD") == "POST" and "/ecr/aws4_request" in authorization
 
 
-# The most the clock may move in one request: a hundred years, in seconds.
+# The maximum the clock may move in one request: a hundred years, in seconds.
 MAX_CLOCK_ADVANCE = 100 * 365 * 24 * 3600
 
 

@@ -64,16 +64,16 @@ class ChunkedInput(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         parts = []
-        wanted = sys.maxsize if size is None or size < 0 else size
-        while wanted > 0 and not self.finished:
+        requested = sys.maxsize if size is None or size < 0 else size
+        while requested > 0 and not self.finished:
             if self._left_in_chunk == 0:
                 self._start_chunk()
                 continue
-            data = self._stream.read(min(wanted, self._left_in_chunk))
+            data = self._stream.read(min(requested, self._left_in_chunk))
             if not data:
                 raise ConnectionError("the client closed the connection inside a chunk")
             parts.append(data)
-            wanted -= len(data)
+            requested -= len(data)
             self._left_in_chunk -= len(data)
             if self._left_in_chunk == 0:
                 self._stream.readline()  # the CRLF after the chunk's data
