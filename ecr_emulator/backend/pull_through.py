@@ -33,6 +33,7 @@ from ecr_emulator.api.errors import (
     ValidationException,
 )
 from ecr_emulator.backend.registry import Registry
+from ecr_emulator.backend.templates import prefix_key
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.core import clock
 
@@ -115,9 +116,6 @@ def rules_of(registry: Registry) -> RuleState:
     return registry.feature_state("pull_through_cache", RuleState)
 
 
-def prefix_key(prefix: str) -> str:
-    """Return the form of `prefix` that lookups compare: `ecr-public/` and `ecr-public` name one rule."""
-    return prefix if prefix == ROOT else prefix.rstrip("/")
 
 
 # Operations

@@ -23,8 +23,9 @@ from ecr_emulator.api.errors import (
     ReplicationBackfillNotFoundException,
     ValidationException,
 )
+from ecr_emulator.backend import image_state
 from ecr_emulator.backend.images import ACTIVE
-from ecr_emulator.backend.registry import Registry, registry_for
+from ecr_emulator.backend.registry import Registry
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.core import clock, events
 
@@ -372,17 +373,4 @@ def record_backfill_result(
 # Events: statuses belong to images and go with them.
 
 
-def _forget_image(event: events.ImageDeleted) -> None:
-    with STATE_LOCK:
-        state_of(registry_for(event.account_id, event.region)).statuses.pop((event.repository_name, event.image_digest), None)
-
-
-def _forget_repository(event: events.RepositoryDeleted) -> None:
-    with STATE_LOCK:
-        statuses = state_of(registry_for(event.account_id, event.region)).statuses
-        for key in [key for key in statuses if key[0] == event.repository_name]:
-            del statuses[key]
-
-
-events.subscribe(events.ImageDeleted, _forget_image)
-events.subscribe(events.RepositoryDeleted, _forget_repository)
+image_state.drop_with_images(lambda registry: state_of(registry).statuses)
