@@ -5,7 +5,10 @@ and prints the seconds and their ratio to the 1.0 s target. The images mix tagge
 active and archived, restored, pulled and never pulled, index children and referrers, with
 times spread over two years before a fixed `now`.
 
-Run: python scripts/bench_lifecycle.py [--images N] [--repeat N]
+Then it stores the same images in a repository of `mock_ecr`, starts a preview through boto3
+and times pages of GetLifecyclePolicyPreview, which page through the stored result.
+
+Run: python scripts/bench_lifecycle.py [--images N] [--repeat N] [--preview-pages N]
 """
 
 import argparse
@@ -122,11 +125,68 @@ def time_once(text: str, images: list[LifecycleImage]) -> tuple[float, int]:
     return time.perf_counter() - started, len(actions)
 
 
+def time_preview(text: str, images: list[LifecycleImage], pages: int) -> tuple[float, float, int]:
+    """Preview `text` through boto3 and mock_ecr over a repository of `images`.
+
+    Returns the seconds StartLifecyclePolicyPreview took (it evaluates), the mean seconds of one
+    GetLifecyclePolicyPreview page of 100 results, and the number of results. Pages that cost as
+    little as the first one show that paging does not evaluate again.
+    """
+    import boto3
+
+    from ecr_emulator import mock_ecr
+    from ecr_emulator.backend import runtime
+    from ecr_emulator.backend.images import Layer
+    from ecr_emulator.backend.registry import registry_for
+
+    with mock_ecr():
+        registry = registry_for("123456789012", "us-east-1")
+        repository = registry.create_repository("bench/lifecycle")
+        config = runtime.current().blob_store.put(b"{}")
+        repository.layers[config] = Layer(2)
+        for index, image in enumerate(images):
+            manifest = json.dumps({
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+                "layers": [], "annotations": {"index": str(index)},
+            }).encode()
+            stored = registry.put_image("bench/lifecycle", manifest)
+            for tag in image.tags:
+                if tag not in repository.tags:
+                    stored.tags.append(tag)
+                    repository.tags[tag] = stored.digest
+            stored.pushed_at = image.pushed_at
+            stored.last_pulled_at = image.last_pulled_at
+
+        ecr = boto3.client("ecr", region_name="us-east-1")
+        started = time.perf_counter()
+        ecr.start_lifecycle_policy_preview(repositoryName="bench/lifecycle", lifecyclePolicyText=text)
+        start_seconds = time.perf_counter() - started
+
+        token, page_seconds, count = None, [], 0
+        for _ in range(pages):
+            arguments = {"repositoryName": "bench/lifecycle", "maxResults": 100}
+            if token:
+                arguments["nextToken"] = token
+            started = time.perf_counter()
+            page = ecr.get_lifecycle_policy_preview(**arguments)
+            page_seconds.append(time.perf_counter() - started)
+            count = page["summary"]["expiringImageTotalCount"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    return start_seconds, sum(page_seconds) / len(page_seconds), count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000, help="repository size (images)")
     parser.add_argument(
         "--repeat", type=int, default=3, help="number of timed runs, of which the best counts"
+    )
+    parser.add_argument(
+        "--preview-pages", type=int, default=50,
+        help="GetLifecyclePolicyPreview pages to time after a preview through mock_ecr (0 skips it)",
     )
     arguments = parser.parse_args(argv)
 
@@ -142,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"images: {len(images)}, rules: {len(POLICY['rules'])}, actions: {actions}")
     print(f"parse + evaluate, best of {arguments.repeat}: {best:.3f} s")
     print(f"ratio to the {TARGET_SECONDS:.1f} s target: {best / TARGET_SECONDS:.2f}")
+
+    if arguments.preview_pages:
+        start_seconds, page_seconds, expiring = time_preview(text, images, arguments.preview_pages)
+        print(f"StartLifecyclePolicyPreview (evaluates once): {start_seconds:.3f} s, {expiring} images would expire")
+        print(f"GetLifecyclePolicyPreview, mean of {arguments.preview_pages} pages of 100: {page_seconds * 1000:.1f} ms")
     return 0 if best <= TARGET_SECONDS else 1
 
 

@@ -77,7 +77,7 @@ def get_lifecycle_policy_preview(
         "status": preview.status,
         "nextToken": token,
         "previewResults": [_preview_result(action) for action in page],
-        "summary": _summary(preview.actions),
+        "summary": _summary(preview),
     }
 
 
@@ -104,16 +104,11 @@ def _preview_result(action) -> dict:
     return result
 
 
-def _summary(actions) -> dict:
-    summary = {"expiringImageTotalCount": sum(1 for action in actions if action.action == "EXPIRE")}
-    transitions: dict[str, int] = {}
-    for action in actions:
-        if action.action == "TRANSITION":
-            transitions[action.target_storage_class] = transitions.get(action.target_storage_class, 0) + 1
-    if transitions:
+def _summary(preview) -> dict:
+    summary = {"expiringImageTotalCount": preview.expiring_count}
+    if preview.transitioning_counts:
         summary["transitioningImageTotalCounts"] = [
-            {"targetStorageClass": target, "imageTotalCount": count} for target, count in sorted(transitions.items())
+            {"targetStorageClass": target, "imageTotalCount": count}
+            for target, count in sorted(preview.transitioning_counts.items())
         ]
     return summary
-
-

@@ -9,6 +9,7 @@ decision comes from `lifecycle.evaluate`; previews store its result once and pag
 
 import dataclasses
 import datetime
+import functools
 import logging
 
 from ecr_emulator.api.errors import (
@@ -40,6 +41,19 @@ class Preview:
     text: str
     status: str
     actions: list[lifecycle.LifecycleAction]
+
+    @functools.cached_property
+    def expiring_count(self) -> int:
+        return sum(1 for action in self.actions if action.action == "EXPIRE")
+
+    @functools.cached_property
+    def transitioning_counts(self) -> dict[str, int]:
+        """Images that would transition, by target storage class."""
+        counts: dict[str, int] = {}
+        for action in self.actions:
+            if action.action == "TRANSITION":
+                counts[action.target_storage_class] = counts.get(action.target_storage_class, 0) + 1
+        return counts
 
 
 @dataclasses.dataclass
