@@ -167,7 +167,8 @@ _READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "BatchCheck")
 
 def _may_change_state(method: str, path: str, target: str | None) -> bool:
     if path.startswith("/v2") or path.startswith("/_emulator/layers/"):
-        return method not in ("GET", "HEAD")
+        # A PATCH only adds bytes to an upload's file in the blob store, which keeps them itself.
+        return method not in ("GET", "HEAD", "PATCH")
     if path.startswith("/_emulator/"):
         return method == "POST"
     if target and target.startswith(spec.TARGET_PREFIX + "."):
