@@ -600,3 +600,37 @@ def test_https_port_serves_same_state(server, api):
 
     assert challenge.status_code == 401
     assert tags.json() == {"name": REPO, "tags": []}
+
+
+@pytest.mark.parametrize(
+    ("mutability", "filters", "tag", "refused"),
+    [
+        ("IMMUTABLE", [], "v1", True),
+        ("IMMUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "latest"}], "latest", False),
+        ("IMMUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "latest"}], "v1", True),
+        ("MUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "release-*"}], "release-1", True),
+        ("MUTABLE_WITH_EXCLUSION", [{"filterType": "WILDCARD", "filter": "release-*"}], "dev", False),
+    ],
+)
+def test_tag_mutability_on_push(http, api, mutability, filters, tag, refused):
+    # given: the repository's mutability setting and an image under the tag
+    arguments = {"repositoryName": REPO, "imageTagMutability": mutability}
+    if filters:
+        arguments["imageTagMutabilityExclusionFilters"] = filters
+    api.put_image_tag_mutability(**arguments)
+    first, _ = push_manifest(http, tag, seed=b"first")
+
+    # when: another image is pushed under the same tag
+    config = {"digest": upload(http, b'{"os":"linux"}'), "size": 14}
+    second = image_manifest(config, [{"digest": upload(http, b"second"), "size": 6}])
+    response = http.put(url(http, f"/v2/{REPO}/manifests/{tag}"), data=second, headers={"Content-Type": DOCKER_MANIFEST})
+
+    # then: an immutable tag stays on the first image, with ECR's TAG_INVALID message
+    if refused:
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["code"] == "TAG_INVALID"
+        assert "cannot be overwritten because the repository is immutable" in response.json()["errors"][0]["message"]
+        assert api.describe_images(repositoryName=REPO, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"] == first
+    else:
+        assert response.status_code == 201
+        assert api.describe_images(repositoryName=REPO, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"] == sha256(second)
