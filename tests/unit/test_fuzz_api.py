@@ -158,7 +158,7 @@ def test_fuzz_operation(seeded, operation_name):
     modelled = {shape.name for shape in operation_model.error_shapes} | PROTOCOL_ERRORS
     target = f"{spec.TARGET_PREFIX}.{operation_name}"
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     @given(params=requests(operation_model.input_shape))
     def check(params):
         before = fingerprint()
