@@ -634,3 +634,29 @@ def test_tag_mutability_on_push(http, api, mutability, filters, tag, refused):
     else:
         assert response.status_code == 201
         assert api.describe_images(repositoryName=REPO, imageIds=[{"imageTag": tag}])["imageDetails"][0]["imageDigest"] == sha256(second)
+
+
+@pytest.mark.parametrize(
+    "config_media_type",
+    ["application/vnd.cncf.helm.config.v1+json", "application/vnd.buildkit.cacheconfig.v0"],
+)
+def test_artifact_manifests_show_artifact_media_type(http, api, config_media_type):
+    # given: a Helm chart or a BuildKit cache pushed as an OCI manifest with its own config type
+    config = {"digest": upload(http, b'{"name":"chart"}'), "size": 16}
+    layer = {"digest": upload(http, b"chart archive"), "size": 13}
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": config_media_type, **config},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+        }
+    ).encode()
+
+    pushed = http.put(url(http, f"/v2/{REPO}/manifests/artifact"), data=manifest, headers={"Content-Type": OCI_MANIFEST})
+
+    # then: DescribeImages shows the config's media type as artifactMediaType, as ECR does
+    assert pushed.status_code == 201
+    detail = api.describe_images(repositoryName=REPO, imageIds=[{"imageTag": "artifact"}])["imageDetails"][0]
+    assert detail["artifactMediaType"] == config_media_type
+    assert detail["imageManifestMediaType"] == OCI_MANIFEST
