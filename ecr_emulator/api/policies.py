@@ -9,7 +9,7 @@ from ecr_emulator.protocol.dispatch import handler
 def set_repository_policy(context, repository_name, policy_text, registry_id=None, force=False, **kwargs):
     """Not emulated: the lockout guard takes the caller to be the account's root principal, not the IAM user or role behind the access key.
     Not emulated: ECR rejects a policy that names an IAM principal that does not exist. Any well-formed principal ARN is accepted.
-    Not emulated: policies are stored and validated but not enforced on requests.
+    Not emulated: policies decide only for callers of other accounts, as IAM identity policies are not emulated.
     """
     registry = common.registry(context, registry_id)
     caller = policies.caller_principal(context.partition, context.account_id)
@@ -34,7 +34,7 @@ def delete_repository_policy(context, repository_name, registry_id=None, **kwarg
 @handler("PutRegistryPolicy")
 def put_registry_policy(context, policy_text, **kwargs):
     """Not emulated: ECR rejects a policy that names an IAM principal that does not exist. Any well-formed principal ARN is accepted.
-    Not emulated: the registry policy is stored and validated but not enforced on requests.
+    Not emulated: the registry policy decides only for callers of other accounts, as IAM identity policies are not emulated.
     """
     registry = common.registry(context)
     text = policies.put_registry_policy(registry, policy_text)

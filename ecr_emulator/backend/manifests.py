@@ -31,7 +31,11 @@ API_DIGEST_PATTERN = re.compile(r"[a-zA-Z0-9_+.-]+:[a-fA-F0-9]+")
 
 
 class InvalidManifest(ValueError):
-    """The bytes are not a manifest of a supported media type."""
+    """The bytes are not a manifest of a supported media type; `syntax` when they are not even JSON."""
+
+    def __init__(self, message: str, syntax: bool = False):
+        super().__init__(message)
+        self.syntax = syntax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +85,7 @@ def parse(data: bytes, media_type: str | None = None) -> ParsedManifest:
     try:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidManifest(f"the manifest is not valid JSON: {error}") from None
+        raise InvalidManifest(f"the manifest is not valid JSON: {error}", syntax=True) from None
     if not isinstance(body, dict):
         raise InvalidManifest("the manifest must be a JSON object")
 

@@ -169,8 +169,9 @@ class Registry(BaseBackend):
         try:
             parsed = manifests.parse(manifest, media_type)
         except manifests.InvalidManifest as error:
+            detail = f"Invalid JSON syntax: {error}" if error.syntax else str(error)
             raise InvalidParameterException(
-                f"Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Invalid JSON syntax: {error}'"
+                f"Invalid parameter at 'imageManifest' failed to satisfy constraint: '{detail}'"
             ) from None
 
         with STATE_LOCK:
@@ -183,7 +184,7 @@ class Registry(BaseBackend):
                 if idempotent:
                     return existing
                 raise ImageAlreadyExistsException(
-                    f"Image with digest '{digest}' and tag '{tag}' already exists in the repository with name "
+                    f"Image with digest '{digest}' and tag '{tag or 'null'}' already exists in the repository with name "
                     f"'{repository_name}' in registry with id '{self.account_id}'"
                 )
             image = existing or self._add_image(repository, digest, manifest, parsed)

@@ -13,10 +13,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from ecr_emulator.backend import manifests, runtime, templates
+from ecr_emulator.api import access
+from ecr_emulator.backend import manifests, policies, runtime, templates
 from ecr_emulator.backend.auth import ExpiredToken, InvalidToken, Token
 from ecr_emulator.backend.images import negotiate
-from ecr_emulator.backend.registry import MIN_LAYER_PART_SIZE, Registry, registry_for
+from ecr_emulator.backend.registry import API_TAG_PATTERN, MIN_LAYER_PART_SIZE, Registry, registry_for
 from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.errors import ServiceError
 from ecr_emulator.registry import routes
@@ -47,7 +48,9 @@ ACTIONS = {
     (routes.REFERRERS, "GET"): "ecr:BatchGetImage",
 }
 REPOSITORY_NAME = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+# The OCI tag grammar; tags that ECR's API accepts beyond it (up to 300 characters) are served too.
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+MAX_API_TAG_LENGTH = 300
 # ECR's limit on a manifest's size (the imageManifest member of PutImage).
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 # ECR caps tags/list and _catalog pages at 1000 entries.
@@ -75,6 +78,8 @@ class RegistryApp:
         adapter = routes.URL_MAP.bind_to_environ(request.environ)
         endpoint, arguments = adapter.match()
         if endpoint == routes.LAYER_URL:
+            if request.method not in ("GET", "HEAD"):
+                raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
             return self.layer_url(request, **arguments)
 
         registry, token = self.authenticate(request)
@@ -94,25 +99,19 @@ class RegistryApp:
         return method(request, registry, name, **arguments)
 
     def _authorize(self, registry: Registry, token: Token, name: str | None, action: str) -> None:
-        """Let a caller of another account in only where the repository policy allows the action.
+        """Let a caller of another account in only where the registry's policies allow the action.
 
-        The caller of a token is its account's root principal. Callers of the registry's own
-        account are allowed, as IAM identity policies are not emulated.
+        The caller of a token is its account's root principal; the checks are the API's
+        (api/access.py). Callers of the registry's own account are allowed, as IAM identity
+        policies are not emulated.
         """
         if token.account_id == registry.account_id:
             return
-        principal = f"arn:aws:iam::{token.account_id}:root"
-        repository = registry.repositories.get(name) if name else None
-        if repository is not None and repository.policy_text:
-            from ecr_emulator.backend import policies
-
-            decision = policies.evaluate(json.loads(repository.policy_text), principal, action, repository.arn)
-            if decision == "Allow":
-                return
-        resource = repository.arn if repository else f"arn:aws:ecr:{registry.region_name}:{registry.account_id}:repository/{name or '*'}"
-        raise RegistryError(
-            "DENIED", f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
-        )
+        principal = policies.caller_principal(registry.partition, token.account_id)
+        try:
+            access.check(registry, principal, action, name)
+        except ServiceError as error:
+            raise RegistryError("DENIED", getattr(error, "registry_message", error.message)) from None
 
     def authenticate(self, request: Request) -> tuple[Registry, Token]:
         """Return the registry a request addresses and its caller's token; answer 401 with ECR's challenge otherwise.
@@ -128,7 +127,7 @@ class RegistryApp:
                 raise InvalidToken("no Basic credentials")
             token = runtime.current().tokens.verify_basic(credentials.strip())
             account_id, region = token.account_id, token.region
-            host = REGISTRY_HOST.match(request.host)
+            host = REGISTRY_HOST.match(request.host.lower())
             if host is not None:
                 account_id, region = host.group(1), host.group(2).lower()
                 if region != token.region:
@@ -380,7 +379,7 @@ def _split_reference(reference: str) -> tuple[str | None, str | None]:
         if not manifests.DIGEST_PATTERN.match(reference):
             raise RegistryError("DIGEST_INVALID", f"Invalid digest '{reference}'")
         return None, reference
-    if not TAG.fullmatch(reference):
+    if not (TAG.fullmatch(reference) or (API_TAG_PATTERN.fullmatch(reference) and len(reference) <= MAX_API_TAG_LENGTH)):
         raise RegistryError("TAG_INVALID", f"Invalid tag '{reference}'")
     return reference, None
 
@@ -388,7 +387,10 @@ def _split_reference(reference: str) -> tuple[str | None, str | None]:
 def _page(request: Request, items: list[str], path: str) -> tuple[list[str], str | None]:
     """Apply the `n` and `last` parameters of tags/list and _catalog; return the page and a Link header."""
     last = request.args.get("last")
-    if last:
+    if last and last in items:
+        items = items[items.index(last) + 1:]
+    elif last:
+        # `last` is gone since the previous page: in lexical order the rest still follows it.
         items = [item for item in items if item > last]
     count = request.args.get("n")
     if count is None:

@@ -104,7 +104,7 @@ class EmulatorApp:
         allowed, handler = endpoints[path]
         if allowed is not None and method != allowed:
             return lambda environ, start_response: _json(
-                environ, start_response, {"message": f"Use {allowed} on {path}."}, status=405
+                environ, start_response, {"message": f"Use {allowed} on {path}."}, status=405, headers={"Allow": allowed}
             )
         return handler
 
@@ -120,17 +120,21 @@ class EmulatorApp:
         """GET: the emulator's time. POST {"advanceSeconds": N}: move it forward by N seconds."""
         request = Request(environ)
         if request.method == "POST":
-            seconds = (request.get_json(force=True, silent=True) or {}).get("advanceSeconds")
+            body = request.get_json(force=True, silent=True)
+            seconds = body.get("advanceSeconds") if isinstance(body, dict) else None
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_CLOCK_ADVANCE:
                 message = (
-                    f'The body must be {{"advanceSeconds": N}} with a number N from 0 to {MAX_CLOCK_ADVANCE}, '
-                    f"not {json.dumps(seconds)}."
+                    f'The body must be the JSON object {{"advanceSeconds": N}} with a number N from 0 to '
+                    f"{MAX_CLOCK_ADVANCE}; got {request.get_data(as_text=True)[:100]!r}."
                 )
                 return _json(environ, start_response, {"message": message}, status=400)
             clock.advance(datetime.timedelta(seconds=seconds))
             lifecycle_policies.run_due()
         elif request.method != "GET":
-            return _json(environ, start_response, {"message": "Use GET to read the clock or POST to move it."}, status=405)
+            return _json(
+                environ, start_response, {"message": "Use GET to read the clock or POST to move it."}, status=405,
+                headers={"Allow": "GET, POST"},
+            )
         body = json.dumps({"now": clock.now().isoformat(), "offsetSeconds": clock.offset().total_seconds()})
         return Response(body, content_type="application/json")(environ, start_response)
 
@@ -156,8 +160,9 @@ def _is_ecr_api_request(environ, target: str | None) -> bool:
 MAX_CLOCK_ADVANCE = 100 * 365 * 24 * 3600
 
 
-def _json(environ, start_response, body: dict, status: int = 200):
-    return Response(json.dumps(body), status=status, content_type="application/json")(environ, start_response)
+def _json(environ, start_response, body: dict, status: int = 200, headers: dict | None = None):
+    response = Response(json.dumps(body), status=status, content_type="application/json", headers=headers)
+    return response(environ, start_response)
 
 
 # API operations that only read state. Pull times that BatchGetImage records are saved with the

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir",
         default=os.environ.get("ECR_EMULATOR_DATA_DIR"),
-        help="folder for blobs and the token secret; without it, everything stays in memory",
+        help="folder that keeps all state (blobs, repositories, images, settings, tokens) across restarts; "
+        "without it, everything stays in memory",
     )
     serve.add_argument(
         "--fsync",
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ecr-quirks",
         action="store_true",
         default=os.environ.get("ECR_EMULATOR_ECR_QUIRKS") == "1",
-        help="reproduce ECR's known deviations from the OCI Distribution specification on /v2/ (see the README)",
+        help="reproduce ECR's known deviations from the OCI Distribution specification on /v2/ (see docs/REGISTRY.md)",
     )
     serve.add_argument(
         "--advisory-db",
@@ -89,7 +90,9 @@ def serve(args: argparse.Namespace) -> int:
         raise SystemExit(f"ecr-emulator: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     host, port = server.server_address[:2]
     registry_host = args.registry_host or f"{host}:{port}"
-    settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host, fsync=args.fsync)
+    # A registry host on the HTTPS port is reached with https://, in proxyEndpoint too.
+    scheme = "https" if args.tls_port is not None and registry_host.endswith(f":{args.tls_port}") else "http"
+    settings = runtime.configure(data_dir=args.data_dir, registry_host=registry_host, registry_scheme=scheme, fsync=args.fsync)
     settings.lifecycle_interval = datetime.timedelta(seconds=args.lifecycle_interval)
     settings.ecr_quirks = args.ecr_quirks
     if args.advisory_db:

@@ -543,3 +543,53 @@ def test_other_account_needs_repository_policy(ecr_mode):
     with pytest.raises(ClientError) as still_denied:
         other.delete_repository(registryId="123456789012", repositoryName="shared/app")
     assert still_denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def _policy(effect: str, actions: list[str], resource: str | None = None) -> str:
+    statement = {"Sid": f"{effect}Other", "Effect": effect, "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": actions}
+    if resource:
+        statement["Resource"] = resource
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_registry_policy_applies_to_existing_repositories(ecr_mode):
+    # given: a registry policy (scope V2) that allows another account to describe images
+    owner = ecr_mode.client()
+    owner.create_repository(repositoryName="shared/app")
+    owner.put_registry_policy(policyText=_policy("Allow", ["ecr:DescribeImages"], "arn:aws:ecr:us-east-1:123456789012:repository/shared/*"))
+    other = ecr_mode.client(access_key_id="111122223333")
+
+    # then: it may, on a repository without a policy of its own, and nothing more
+    assert other.describe_images(registryId="123456789012", repositoryName="shared/app")["imageDetails"] == []
+    with pytest.raises(ClientError) as denied:
+        other.list_images(registryId="123456789012", repositoryName="shared/app")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_explicit_deny_in_registry_policy_wins(ecr_mode):
+    owner = ecr_mode.client()
+    owner.create_repository(repositoryName="shared/app")
+    owner.set_repository_policy(repositoryName="shared/app", policyText=_policy("Allow", ["ecr:ListImages"]))
+    owner.put_registry_policy(policyText=_policy("Deny", ["ecr:ListImages"], "*"))
+    other = ecr_mode.client(access_key_id="111122223333")
+
+    with pytest.raises(ClientError) as denied:
+        other.list_images(registryId="123456789012", repositoryName="shared/app")
+
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied.value.response["Error"]["Message"].endswith("with an explicit deny in a resource-based policy")
+
+
+def test_named_repositories_checked_one_by_one(ecr_mode):
+    owner = ecr_mode.client()
+    owner.create_repository(repositoryName="shared/app")
+    owner.create_repository(repositoryName="private/app")
+    owner.set_repository_policy(repositoryName="shared/app", policyText=_policy("Allow", ["ecr:DescribeRepositories"]))
+    other = ecr_mode.client(access_key_id="111122223333")
+
+    allowed = other.describe_repositories(registryId="123456789012", repositoryNames=["shared/app"])
+    with pytest.raises(ClientError) as denied:
+        other.describe_repositories(registryId="123456789012", repositoryNames=["shared/app", "private/app"])
+
+    assert [r["repositoryName"] for r in allowed["repositories"]] == ["shared/app"]
+    assert "repository/private/app" in denied.value.response["Error"]["Message"]

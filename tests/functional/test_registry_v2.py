@@ -660,3 +660,49 @@ def test_artifact_manifests_show_artifact_media_type(http, api, config_media_typ
     detail = api.describe_images(repositoryName=REPO, imageIds=[{"imageTag": "artifact"}])["imageDetails"][0]
     assert detail["artifactMediaType"] == config_media_type
     assert detail["imageManifestMediaType"] == OCI_MANIFEST
+
+
+def test_quirk_tag_pages_follow_creation_order(quirks_http):
+    for tag in ("t1", "zeta", "alpha", "mid"):
+        config = {"digest": upload(quirks_http, b'{"os":"linux"}'), "size": 14}
+        manifest = image_manifest(config, [{"digest": upload(quirks_http, tag.encode()), "size": len(tag)}])
+        quirks_http.put(url(quirks_http, f"/v2/{REPO}/manifests/{tag}"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST})
+
+    first = quirks_http.get(url(quirks_http, f"/v2/{REPO}/tags/list"), params={"n": 2}).json()["tags"]
+    second = quirks_http.get(url(quirks_http, f"/v2/{REPO}/tags/list"), params={"n": 2, "last": first[-1]}).json()["tags"]
+
+    assert first + second == ["t1", "zeta", "alpha", "mid"]
+
+
+def test_api_tag_pullable_on_v2(http, api):
+    # given: a tag the API accepts although the OCI tag grammar does not (it starts with '-')
+    _, manifest = push_manifest(http, "v1")
+    api.put_image(repositoryName=REPO, imageManifest=manifest.decode(), imageTag="-lead")
+
+    response = http.get(url(http, f"/v2/{REPO}/manifests/-lead"))
+
+    assert response.status_code == 200
+    assert response.content == manifest
+
+
+def test_layer_url_only_reads(http, api, server):
+    _, manifest = push_manifest(http, "v1")
+    layer = json.loads(manifest)["layers"][0]["digest"]
+    download = api.get_download_url_for_layer(repositoryName=REPO, layerDigest=layer)["downloadUrl"]
+
+    assert requests.get(download).status_code == 200
+    assert requests.delete(download).status_code == 405
+
+
+def test_registry_host_ignores_case(server, api):
+    token = api.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    other = server.client(access_key_id="111122223333")
+    other.create_repository(repositoryName="theirs/app")
+
+    response = requests.get(
+        server.endpoint + "/v2/theirs/app/tags/list",
+        headers={"Authorization": f"Basic {token}", "Host": "111122223333.DKR.ECR.US-EAST-1.localhost"},
+    )
+
+    # then: the upper-case host still names account 111122223333, whose policy lets nobody in
+    assert response.status_code == 403
