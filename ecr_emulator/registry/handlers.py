@@ -187,7 +187,7 @@ class RegistryApp:
         if digest is None:
             return _upload_response(name, session, status=202)
         # A monolithic upload: the whole blob is the body of the POST.
-        session.append(request.stream)
+        session.append(request.stream, request.content_length)
         return self._finish(registry, name, session, digest)
 
     def _create_on_push(self, registry: Registry, name: str) -> None:
@@ -209,7 +209,7 @@ class RegistryApp:
         self._check_content_range(request, session)
         self._check_chunk_sizes(registry, upload_id)
         before = session.size
-        session.append(request.stream)
+        session.append(request.stream, request.content_length)
         registry.part_sizes.setdefault(upload_id, []).append(session.size - before)
         # ECR answers a chunk with 201 Created where the OCI specification says 202 Accepted.
         return _upload_response(name, session, status=201 if runtime.current().ecr_quirks else 202)
@@ -222,7 +222,7 @@ class RegistryApp:
         if request.content_length or request.headers.get("Transfer-Encoding"):
             self._check_content_range(request, session)
             self._check_chunk_sizes(registry, upload_id)
-            session.append(request.stream)
+            session.append(request.stream, request.content_length)
         return self._finish(registry, name, session, digest)
 
     def _check_chunk_sizes(self, registry: Registry, upload_id: str) -> None:

@@ -11,8 +11,12 @@ stray file under uploads/. Sessions survive a restart; the first use of a resume
 its bytes again.
 """
 
+import ctypes
+import ctypes.util
+import logging
 import os
 import queue
+import sys
 import threading
 from typing import BinaryIO, Iterator
 
@@ -20,6 +24,28 @@ from ecr_emulator.storage.base import CHUNK_SIZE, BlobNotFound, BlobStore, Uploa
 
 # Chunks read ahead of the disk writer: memory for a push stays under this many chunks.
 WRITE_QUEUE_CHUNKS = 4
+# Disk space reserved ahead of a large upload's writes, and fallocate(2)'s flag that keeps the
+# file's size (Linux).
+RESERVE_STEP = 64 * 1024 * 1024
+FALLOC_FL_KEEP_SIZE = 1
+
+LOG = logging.getLogger(__name__)
+
+
+def _load_fallocate():
+    """Return libc's fallocate(2) through ctypes, or None where there is none (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        function = libc.fallocate
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong]
+    return function
+
+
+_fallocate = _load_fallocate()
 
 
 class FilesystemUploadSession(UploadSession):
@@ -49,6 +75,7 @@ class FilesystemUploadSession(UploadSession):
         first = next(chunks, None)
         if first is None:
             return self.size
+        reserved = self._reserve(self.size, length or len(first))
         self._file.write(first)
         self._hash.update(first)
         self.size += len(first)
@@ -61,16 +88,31 @@ class FilesystemUploadSession(UploadSession):
             for chunk in chunks:
                 if failures:
                     break
+                if self.size + len(chunk) > reserved:
+                    reserved = self._reserve(reserved)
                 pending.put(chunk)
                 self._hash.update(chunk)
                 self.size += len(chunk)
         finally:
             pending.put(None)
             writer.join()
+            self._file.flush()
+            if reserved > self.size:
+                # Truncating to the current size frees the reserved blocks that were not written.
+                os.ftruncate(self._file.fileno(), self.size)
         if failures:
             raise failures[0]
-        self._flush()
         return self.size
+
+    def _reserve(self, offset: int, size: int = RESERVE_STEP) -> int:
+        """Reserve `size` bytes of disk blocks from `offset` on without changing the file's size; return the end.
+
+        Writing into reserved blocks skips block allocation as the file grows, which on ext4 is what
+        makes large writes slow; a crash leaves the reservation past the end of file, unseen.
+        """
+        if _fallocate is not None and _fallocate(self._file.fileno(), FALLOC_FL_KEEP_SIZE, offset, size) != 0:
+            LOG.debug("fallocate is not supported under %s; writing without reserving", self._blob_store.root)
+        return offset + size
 
     def _write_queued(self, pending: queue.Queue, failures: list) -> None:
         while (chunk := pending.get()) is not None:

@@ -134,3 +134,19 @@ def test_filesystem_rejects_path_tricks(tmp_path):
     assert store.stat("sha256:../../etc/passwd") is None
     with pytest.raises(UploadNotFound):
         store.get_upload("../../etc/passwd")
+
+
+def test_filesystem_frees_unused_reservation(tmp_path):
+    # given: an upload of several chunks, for which the store reserves disk space ahead
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    chunk = os.urandom(1024 * 1024)
+    session = store.start_upload()
+
+    # when
+    session.append(io.BytesIO(chunk * 3))
+
+    # then: the upload file holds exactly its bytes, and no reserved block outlives the append
+    upload_path = os.path.join(store.uploads_dir, session.id)
+    assert os.path.getsize(upload_path) == 3 * len(chunk)
+    assert os.stat(upload_path).st_blocks * 512 <= 3 * len(chunk) + 64 * 1024
+    assert store.read(session.commit()) == chunk * 3
