@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         "--large-mib", type=int, default=1024, help="size of the layer pushed for peak memory, in MiB (default: 1024)"
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds of the blob and image measurements; the median is reported (default: 3)"
+        "--rounds", type=int, default=5, help="rounds of the blob and image measurements; the median is reported (default: 5)"
     )
     args = parser.parse_args(argv)
     for name in ("blob_mib", "layers", "large_mib", "rounds"):
