@@ -13,6 +13,7 @@ its bytes again.
 
 import ctypes
 import ctypes.util
+import itertools
 import logging
 import os
 import queue
@@ -79,6 +80,13 @@ class FilesystemUploadSession(UploadSession):
         self._file.write(first)
         self._hash.update(first)
         self.size += len(first)
+        second = next(chunks, None)
+        if second is None:  # a blob of one chunk needs no writer thread
+            self._file.flush()
+            if reserved > self.size:
+                os.ftruncate(self._file.fileno(), self.size)
+            return self.size
+        chunks = itertools.chain([second], chunks)
 
         pending: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE_CHUNKS)
         failures: list[BaseException] = []
