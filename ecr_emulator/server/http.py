@@ -46,9 +46,15 @@ class LimitedInput(io.RawIOBase):
         return data
 
     def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        view = memoryview(buffer).cast("B")
+        if self.remaining <= 0 or not len(view):
+            return 0
+        count = self._stream.readinto(view[: min(len(view), self.remaining)])
+        if not count:
+            self.remaining = 0
+            return 0
+        self.remaining -= count
+        return count
 
 
 class ChunkedInput(io.RawIOBase):
@@ -80,9 +86,19 @@ class ChunkedInput(io.RawIOBase):
         return b"".join(parts)
 
     def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        """Read into `buffer` without an intermediate bytes object; stop at the end of a chunk."""
+        view = memoryview(buffer).cast("B")
+        while self._left_in_chunk == 0 and not self.finished:
+            self._start_chunk()
+        if self.finished or not len(view):
+            return 0
+        count = self._stream.readinto(view[: min(len(view), self._left_in_chunk)])
+        if not count:
+            raise ConnectionError("the client closed the connection inside a chunk")
+        self._left_in_chunk -= count
+        if self._left_in_chunk == 0:
+            self._stream.readline()  # the CRLF after the chunk's data
+        return count
 
     def _start_chunk(self) -> None:
         line = self._stream.readline(1024)

@@ -67,12 +67,46 @@ class FilesystemUploadSession(UploadSession):
                 self.size += len(chunk)
 
     def append(self, source, length: int | None = None) -> int:
+        if hasattr(source, "readinto") and not isinstance(source, (bytes, bytearray, memoryview)):
+            return self._append_into_buffers(source, length)
+        return self._append_chunks(iter_chunks(source, length), length)
+
+    def _append_into_buffers(self, source, length: int | None) -> int:
+        """Append a stream read into a ring of reused buffers, so that no chunk is allocated anew.
+
+        A buffer comes round again only after the writer has taken the ones queued after it, so
+        the ring holds the queue, the chunk being written and the one being read.
+        """
+        ring = [bytearray(CHUNK_SIZE) for _ in range(WRITE_QUEUE_CHUNKS + 3)]
+
+        def chunks():
+            remaining = length
+            for index in itertools.count():
+                view = memoryview(ring[index % len(ring)])
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    view = view[: min(CHUNK_SIZE, remaining)]
+                filled = 0
+                while filled < len(view):
+                    count = source.readinto(view[filled:])
+                    if not count:
+                        break
+                    filled += count
+                if not filled:
+                    return
+                if remaining is not None:
+                    remaining -= filled
+                yield view[:filled]
+
+        return self._append_chunks(chunks(), length)
+
+    def _append_chunks(self, chunks, length: int | None) -> int:
         """Append like UploadSession.append, writing in a second thread while this one reads and hashes.
 
         Reading the socket, hashing and writing the file all release the GIL, so on a push of
         more than one chunk the disk writes overlap the hashing instead of following it.
         """
-        chunks = iter_chunks(source, length)
         first = next(chunks, None)
         if first is None:
             return self.size
