@@ -1,6 +1,6 @@
 """`mock_ecr`: serve boto3's ECR calls in-process, as a decorator or a context manager.
 
-A handler on botocore's `before-send` event answers every request addressed to an AWS ECR API
+A handler on botocore's `before-send` event responds to every request addressed to an AWS ECR API
 endpoint from the same dispatcher the server uses, so no request leaves the process. The handler
 is placed first among botocore's built-in handlers, before moto's, so `mock_ecr` inside moto's
 `mock_aws` answers ECR itself while moto answers the other services. Clients must be created
@@ -62,7 +62,7 @@ _MOCKED = "ecr_emulator_mocked"
 
 
 class _BeforeSendHandler:
-    """Answers ECR requests in-process while at least one mock is active.
+    """Responds to ECR requests in-process while at least one mock is active.
 
     Three botocore events work together: before-call marks a request to an AWS ECR endpoint and
     notes the caller's access key and region, choose-signer skips SigV4 signing for marked
@@ -137,9 +137,9 @@ BUILTIN_HANDLERS.insert(0, ("before-call.ecr", _before_send.before_call))
 class MockECR:
     """One `mock_ecr` activation; use it through `mock_ecr`, also as a decorator.
 
-    `lifecycle_interval` sets how long after a lifecycle policy is put, and after each of its runs,
-    it runs again: by default 24 hours on the emulator's clock, as ECR acts within a day; zero runs
-    due policies before every request. `ecr_quirks=True` reproduces ECR's deviations from the OCI
+    `lifecycle_interval` sets when a lifecycle policy runs: that long after it is put and after
+    each of its runs. The default is 24 hours on the emulator's clock, because ECR acts within a
+    day; zero runs due policies before every request. `ecr_quirks=True` reproduces ECR's deviations from the OCI
     specification, as `ecr-emulator serve --ecr-quirks` does.
     """
 
@@ -182,7 +182,7 @@ class MockECR:
         MockECR._saved_environment = {name: os.environ.get(name) for name in FAKE_CREDENTIALS}
         os.environ.update(FAKE_CREDENTIALS)
         # boto3's default session copied botocore's handlers when it was made, maybe before this
-        # module was imported; while the mock is active, boto3.client() builds a new one.
+        # module was imported. So while the mock is active, boto3.client() builds a new one.
         MockECR._saved_session = boto3.DEFAULT_SESSION
         boto3.DEFAULT_SESSION = None
         # botocore calls every before-send handler, so inside mock_aws moto would handle ECR

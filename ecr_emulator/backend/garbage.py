@@ -23,8 +23,8 @@ DEFAULT_GRACE = datetime.timedelta(hours=1)
 def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE, candidates: set[str] | None = None) -> int:
     """Drop unreferenced layers older than `grace` and delete blobs nothing keeps; return the blobs deleted.
 
-    Without `candidates` every blob of the store is checked; with them, only those and the layers
-    this pass drops, which spares a walk of the whole store after each delete.
+    Without `candidates` every blob of the store is checked. With them, only those and the layers
+    this pass drops are checked, so a delete does not walk the whole store.
     """
     store = runtime.current().blob_store
     cutoff = clock.now() - grace

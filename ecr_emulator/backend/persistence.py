@@ -3,9 +3,9 @@
 After every request that may have changed state, the server appends a snapshot of every account's
 registries (repositories, images, tags, policies, settings, uploads in progress) and the clock's
 offset to the journal `state.journal`, in one `write` call, before it sends the response. So an
-image whose manifest PUT was answered 201 survives a `kill -9` of the server. Each record is
-framed with its length and a checksum; on start the last complete record wins, and a record
-cut short by a crash of the machine is ignored. When the journal grows past `COMPACT_SIZE`, its
+image whose manifest PUT returned 201 survives a `kill -9` of the server. Each record is framed
+with its length and a checksum. On start the last complete record wins, and a record cut short
+by a crash of the machine is ignored. When the journal grows past `COMPACT_SIZE`, its
 last record is written to a new file that replaces it.
 
 Nothing is fsynced unless `fsync=True`: the kernel keeps what a process wrote when the process
@@ -69,7 +69,7 @@ def _journal(data_dir: str) -> int:
 
 
 def _compact(data_dir: str, record: bytes, fsync: bool) -> int:
-    """Replace the journal by one that holds `record` only; return the new journal's descriptor."""
+    """Replace the journal by one that contains `record` only; return the new journal's descriptor."""
     path = state_path(data_dir)
     temporary = f"{path}.tmp"
     with open(temporary, "wb") as stream:

@@ -389,9 +389,9 @@ class Registry(BaseBackend):
         """Make a blob of another repository of this registry a layer of `repository_name` without upload.
 
         As ECR does, this needs the BLOB_MOUNTING account setting ENABLED and the same encryption
-        configuration on both repositories. The OCI specification lets any blob the source holds be
-        mounted; with ECR's quirks on, only blobs that an image of the source references can be, as
-        ECR does. Returns False when the blob cannot be mounted, and the client then uploads it.
+        configuration on both repositories. The OCI specification lets any blob the source contains be
+        mounted. With ECR's quirks on, only blobs that an image of the source references can be, as
+        in ECR. Returns False when the blob cannot be mounted, and the client then uploads it.
         """
         from ecr_emulator.backend.settings import get_account_setting
 
@@ -442,7 +442,7 @@ class Registry(BaseBackend):
         Raises storage.DigestMismatch, storing nothing, when the bytes do not hash to `expected_digest`.
         """
         # The commit and the layer record happen under one lock, so garbage collection never sees
-        # the new blob without the repository that holds it.
+        # the new blob without the repository that contains it.
         with STATE_LOCK:
             digest = session.commit(expected_digest)
             self.uploads.pop(session.id, None)

@@ -27,7 +27,7 @@ class Runtime:
     data_dir: str | None = None
     fsync: bool = False
     # How long UpdateImageStorageClass keeps a restored image ACTIVATING; ECR documents up to 20
-    # minutes, and the emulator restores at once unless told otherwise.
+    # minutes, and the emulator restores at once unless configured otherwise.
     restore_delay: datetime.timedelta = datetime.timedelta(0)
     # How long after a lifecycle policy is put, and after each run, its next run comes. ECR acts
     # within 24 hours of an image meeting a rule; zero runs due policies before every request.

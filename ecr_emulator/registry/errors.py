@@ -28,7 +28,7 @@ STATUS = {
     "RANGE_INVALID": 416,
 }
 
-# Domain error -> OCI code, as ECR answers docker: the message of the domain error is kept.
+# Domain error -> OCI code, as ECR returns them to docker. The domain error's message is kept.
 DOMAIN_CODES = {
     "RepositoryNotFoundException": "NAME_UNKNOWN",
     "ImageNotFoundException": "MANIFEST_UNKNOWN",
@@ -41,7 +41,7 @@ DOMAIN_CODES = {
     "UploadNotFoundException": "BLOB_UPLOAD_UNKNOWN",
 }
 
-# ECR answers codes outside the OCI list with these statuses.
+# ECR returns codes outside the OCI list with these statuses.
 EXTRA_STATUS = {"TAG_INVALID": 400}
 
 
@@ -62,7 +62,7 @@ class RegistryError(Exception):
 
 
 def to_registry_error(error: ServiceError) -> RegistryError:
-    """Translate a domain error into the OCI error that ECR's registry answers with."""
+    """Translate a domain error into the OCI error that ECR's registry returns."""
     code = DOMAIN_CODES.get(error.code)
     if code is None:
         return RegistryError("UNSUPPORTED", error.message, status=400)

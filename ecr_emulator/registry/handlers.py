@@ -1,7 +1,7 @@
 """Handlers of the /v2/ API: version check, blobs, uploads, manifests, tags, referrers, catalog.
 
 Every request but a presigned layer download carries Basic credentials made from a token of
-GetAuthorizationToken; the token names the account and region whose registry answers. Handlers
+GetAuthorizationToken; the token names the account and region whose registry serves the request. Handlers
 call only the backend's public methods, and errors leave through `registry/errors.py`.
 """
 
@@ -114,7 +114,7 @@ class RegistryApp:
             raise RegistryError("DENIED", getattr(error, "registry_message", error.message)) from None
 
     def authenticate(self, request: Request) -> tuple[Registry, Token]:
-        """Return the registry a request addresses and its caller's token; answer 401 with ECR's challenge otherwise.
+        """Return the registry a request addresses and its caller's token, or raise 401 with ECR's challenge.
 
         A host of the form `<account>.dkr.ecr.<region>.<domain>` names the registry, as in ECR;
         any other host (such as 127.0.0.1:5000) means the token's own registry. A token is valid in
@@ -133,7 +133,7 @@ class RegistryApp:
                 if region != token.region:
                     raise InvalidToken(f"the token was issued for {token.region}, not {region}")
         except ExpiredToken as error:
-            # ECR tells an expired token apart, with 403 and this message (as docker shows it).
+            # ECR rejects an expired token with 403 and this message (as docker shows it), not with 401.
             LOG.debug("registry request refused: %s", error)
             raise RegistryError("DENIED", "Your authorization token has expired. Reauthenticate and try again.") from None
         except InvalidToken as error:
@@ -211,7 +211,7 @@ class RegistryApp:
         before = session.size
         session.append(request.stream, request.content_length)
         registry.part_sizes.setdefault(upload_id, []).append(session.size - before)
-        # ECR answers a chunk with 201 Created where the OCI specification says 202 Accepted.
+        # ECR responds to a chunk with 201 Created where the OCI specification requires 202 Accepted.
         return _upload_response(name, session, status=201 if runtime.current().ecr_quirks else 202)
 
     def upload_put(self, request, registry, name, upload_id):
@@ -334,7 +334,7 @@ class RegistryApp:
     def tags_get(self, request, registry, name):
         repository = registry.get_repository(name)
         with STATE_LOCK:
-            # The OCI specification asks for lexical order; ECR returns tags unsorted.
+            # The OCI specification requires lexical order, but ECR returns tags unsorted.
             tags = list(repository.tags) if runtime.current().ecr_quirks else sorted(repository.tags)
         page, link = _page(request, tags, f"/v2/{name}/tags/list")
         return _json_response({"name": name, "tags": page}, link=link)

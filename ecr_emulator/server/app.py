@@ -1,5 +1,5 @@
 """One WSGI application: /v2/ goes to the registry, ECR API requests to the ECR dispatcher, and
-every other AWS request to moto's server, so that Secrets Manager, KMS, IAM and STS answer on the
+every other AWS request to moto's server, so that Secrets Manager, KMS, IAM and STS respond on the
 same port with the same state that ECR reads (pull-through cache secrets, keys of other accounts).
 
 Each request is logged once, on the `ecr_emulator.access` logger, with its method, path, status,
@@ -94,7 +94,7 @@ class EmulatorApp:
         return Response(body, status=status, headers=headers)(environ, start_response)
 
     def emulator_endpoint(self, path: str, method: str):
-        """Return the handler of one of the emulator's own endpoints, or one that answers 404 or 405."""
+        """Return the handler of one of the emulator's own endpoints, or one that responds with 404 or 405."""
         endpoints = {"/_emulator/reset": ("POST", self.reset), "/_emulator/clock": (None, self.clock),
                      "/_emulator/lifecycle/run": ("POST", self.run_lifecycle)}
         if path not in endpoints:

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fsync",
         action="store_true",
-        help="fsync blobs and state before answering, so that they survive a crash of the machine too (slower)",
+        help="fsync blobs and state before each response, so that they survive a crash of the machine too (slower)",
     )
     serve.add_argument(
         "--tls-port",

@@ -2,7 +2,7 @@
 
 werkzeug's development server closes the connection after every response, which costs boto3 a new
 TCP connection per call, and waitress reads a whole request body into a buffer before the app
-sees it, which costs a push of a large layer an extra copy on disk. This server does neither:
+receives it, which costs a push of a large layer an extra copy on disk. This server does neither:
 each connection is served by one thread, request bodies (Content-Length or chunked) reach the app
 as streams, and responses without a Content-Length are sent chunked.
 """
@@ -118,7 +118,7 @@ class ChunkedInput(io.RawIOBase):
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # A request line that cannot be read (such as a TLS handshake from docker, which tries HTTPS
-    # first) is answered with an HTTP/1.0 400, not HTTP/0.9's bare body, so Go clients fall back
+    # first) gets an HTTP/1.0 400, not HTTP/0.9's bare body, so Go clients fall back
     # to plain HTTP.
     default_request_version = "HTTP/1.0"
     server_version = "ecr-emulator"

@@ -75,7 +75,7 @@ class FilesystemUploadSession(UploadSession):
         """Append a stream read into a ring of reused buffers, so that no chunk is allocated anew.
 
         A buffer comes round again only after the writer has taken the ones queued after it, so
-        the ring holds the queue, the chunk being written and the one being read.
+        the ring contains the queue, the chunk being written and the one being read.
         """
         ring = [bytearray(CHUNK_SIZE) for _ in range(WRITE_QUEUE_CHUNKS + 3)]
 
@@ -149,8 +149,8 @@ class FilesystemUploadSession(UploadSession):
     def _reserve(self, offset: int, size: int = RESERVE_STEP) -> int:
         """Reserve `size` bytes of disk blocks from `offset` on without changing the file's size; return the end.
 
-        Writing into reserved blocks skips block allocation as the file grows, which on ext4 is what
-        makes large writes slow; a crash leaves the reservation past the end of file, unseen.
+        Writing into reserved blocks skips block allocation as the file grows, which is what makes
+        large writes slow on ext4. A crash leaves the reservation past the end of file, unseen.
         """
         if _fallocate is not None and _fallocate(self._file.fileno(), FALLOC_FL_KEEP_SIZE, offset, size) != 0:
             LOG.debug("fallocate is not supported under %s; writing without reserving", self._blob_store.root)

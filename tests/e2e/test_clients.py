@@ -526,7 +526,7 @@ def test_docker_login_expired_password(server, password, docker_cli):
         ["docker", "login", "--username", "AWS", "--password-stdin", server.host], docker_cli, input=password, check=False
     )
 
-    # then: the login fails; the registry answered 403, as ECR does for an expired token
+    # then: the login fails because the registry returned 403, as ECR does for an expired token
     assert login.returncode != 0
     assert "403" in login.stderr
 

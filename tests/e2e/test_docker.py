@@ -139,7 +139,7 @@ def test_skopeo_copy_in_and_out(server, aws_env, docker_env, skopeo_available, t
         docker_env,
     )
 
-    # then: the API and skopeo agree on the digest, and the copied layer holds the file
+    # then: the API and skopeo agree on the digest, and the copied layer contains the file
     detail = aws(server, aws_env, "describe-images", "--repository-name", REPOSITORY, "--image-ids", "imageTag=skopeo")
     assert detail["imageDetails"][0]["imageDigest"] == inspected["Digest"]
     got = aws(server, aws_env, "batch-get-image", "--repository-name", REPOSITORY, "--image-ids", "imageTag=skopeo")

@@ -23,7 +23,7 @@ def login(server) -> requests.Session:
 
 
 def push(server, session, tag: str, payload: bytes) -> str:
-    """Push one image of one layer through /v2/; return its digest once the manifest PUT answered 201."""
+    """Push one image of one layer through /v2/; return its digest once the manifest PUT returned 201."""
     digests = []
     for blob in (json.dumps({"os": "linux", "tag": tag}).encode(), payload):
         location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
@@ -115,7 +115,7 @@ def test_kill_during_pushes_loses_no_acknowledged_image(data_dir):
         thread.join(timeout=30)
     server._log.close()
 
-    # then: every image answered 201 is there after a restart, with its blobs intact
+    # then: every image acknowledged with 201 is there after a restart, with its blobs intact
     restarted = LiveServer(data_dir)
     try:
         api = restarted.client()

@@ -1,4 +1,4 @@
-"""Every operation of the installed ECR model answers a valid request without a generic error.
+"""Every operation of the installed ECR model handles a valid request without a generic error.
 
 The table below has one valid request per operation, in an order where each finds the state it
 needs (a repository, an image, a policy, a rule). The test fails if the model gains an operation
@@ -121,8 +121,8 @@ def requests_in_order(image_digest: str) -> list[tuple[str, dict]]:
     ]
 
 
-# Operations whose valid request needs state the table cannot set up in one call: each is
-# answered with its own modelled error, which the test checks.
+# Operations whose valid request needs state the table cannot set up in one call: each
+# returns its own modelled error, which the test checks.
 EXPECTED_ERRORS = {
     "UploadLayerPart": "UploadNotFoundException",
     "CompleteLayerUpload": "UploadNotFoundException",
@@ -153,7 +153,7 @@ def test_every_operation_answers(ecr):
         except ClientError as error:
             pytest.fail(f"{name} answered {error.response['Error']['Code']}: {error.response['Error']['Message']}")
 
-    # and: the operations that need state of their own answer with their modelled error
+    # and: the operations that need state of their own return their modelled error
     special = {
         "UploadLayerPart": {"repositoryName": REPO, "uploadId": UNKNOWN_ID, "partFirstByte": 0, "partLastByte": 0, "layerPartBlob": b"x"},
         "CompleteLayerUpload": {"repositoryName": REPO, "uploadId": UNKNOWN_ID, "layerDigests": [image["imageId"]["imageDigest"]]},

@@ -704,5 +704,5 @@ def test_registry_host_ignores_case(server, api):
         headers={"Authorization": f"Basic {token}", "Host": "111122223333.DKR.ECR.US-EAST-1.localhost"},
     )
 
-    # then: the upper-case host still names account 111122223333, whose policy lets nobody in
+    # then: the upper-case host still names account 111122223333, which has no policy for the caller
     assert response.status_code == 403

@@ -29,7 +29,7 @@ MODEL = spec.service_model()
 REPO = "fuzz/app"
 SEED_TAG = "v1"
 ACCOUNT = "123456789012"
-# Errors every AWS JSON service may answer that ECR's model does not list: a wrong JSON type, and
+# Errors every AWS JSON service may return that ECR's model does not list: a wrong JSON type, and
 # a caller of another account whom no resource policy allows.
 PROTOCOL_ERRORS = {"SerializationException", "AccessDeniedException"}
 JUNK = st.one_of(

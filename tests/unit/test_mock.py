@@ -51,7 +51,7 @@ def test_nested_activation_keeps_state():
 
 def test_inside_moto_mock_aws():
     with mock_aws(), mock_ecr():
-        # given: moto answers the other services, ecr-emulator answers ECR
+        # given: moto handles the other services, ecr-emulator handles ECR
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="moto-bucket")
         make_client().create_repository(repositoryName="ours")
         image_manifest_missing_layers = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": "sha256:aa", "size": 1}, "layers": []}'
@@ -162,5 +162,5 @@ def test_moto_does_not_also_handle_ecr():
         # when
         rule = client.create_pull_through_cache_rule(ecrRepositoryPrefix="quay-cache", upstreamRegistryUrl="quay.io")
 
-        # then: ecr-emulator answered it, and moto, which would raise NotImplementedError, was not asked
+        # then: ecr-emulator handled it, and moto, which would raise NotImplementedError, was not called
         assert rule["upstreamRegistry"] == "quay"
