@@ -9,12 +9,17 @@ A commit renames the upload into place (after an fsync when the store was made w
 `fsync=True`), so a blob is either absent or complete: a crash during a push leaves at most a
 stray file under uploads/. Sessions survive a restart; the first use of a resumed session hashes
 its bytes again.
+
+Large appends bypass the page cache where the filesystem allows it (O_DIRECT). On the 2-core
+VMs this project is measured on, buffered writes of a 256 MiB upload ran at 400 to 1000 MiB/s
+and direct ones at about 1 GB/s, and a pushed layer is rarely read again soon.
 """
 
 import ctypes
 import ctypes.util
 import itertools
 import logging
+import mmap
 import os
 import queue
 import sys
@@ -29,6 +34,10 @@ WRITE_QUEUE_CHUNKS = 4
 # file's size (Linux).
 RESERVE_STEP = 64 * 1024 * 1024
 FALLOC_FL_KEEP_SIZE = 1
+# O_DIRECT writes need their offset, length and buffer address aligned to the device's logical
+# block size, which is 512 or 4096 on common devices. The flag exists on Linux only.
+DIRECT_ALIGNMENT = 4096
+O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 LOG = logging.getLogger(__name__)
 
@@ -77,7 +86,8 @@ class FilesystemUploadSession(UploadSession):
         A buffer comes round again only after the writer has taken the ones queued after it, so
         the ring contains the queue, the chunk being written and the one being read.
         """
-        ring = [bytearray(CHUNK_SIZE) for _ in range(WRITE_QUEUE_CHUNKS + 3)]
+        # Anonymous maps start on a page boundary, as O_DIRECT writes need.
+        ring = [mmap.mmap(-1, CHUNK_SIZE) for _ in range(WRITE_QUEUE_CHUNKS + 3)]
 
         def chunks():
             remaining = length
@@ -99,13 +109,19 @@ class FilesystemUploadSession(UploadSession):
                     remaining -= filled
                 yield view[:filled]
 
-        return self._append_chunks(chunks(), length)
+        try:
+            return self._append_chunks(chunks(), length, aligned_buffers=True)
+        finally:
+            for buffer in ring:
+                buffer.close()
 
-    def _append_chunks(self, chunks, length: int | None) -> int:
+    def _append_chunks(self, chunks, length: int | None, aligned_buffers: bool = False) -> int:
         """Append like UploadSession.append, writing in a second thread while this one reads and hashes.
 
         Reading the socket, hashing and writing the file all release the GIL, so on a push of
-        more than one chunk the disk writes overlap the hashing instead of following it.
+        more than one chunk the disk writes overlap the hashing instead of following it. With
+        `aligned_buffers` (every chunk starts on a page boundary), the writer may bypass the page
+        cache.
         """
         first = next(chunks, None)
         if first is None:
@@ -122,9 +138,11 @@ class FilesystemUploadSession(UploadSession):
             return self.size
         chunks = itertools.chain([second], chunks)
 
+        self._file.flush()
+        direct = self._open_direct() if aligned_buffers else None
         pending: queue.Queue = queue.Queue(maxsize=WRITE_QUEUE_CHUNKS)
         failures: list[BaseException] = []
-        writer = threading.Thread(target=self._write_queued, args=(pending, failures), daemon=True)
+        writer = threading.Thread(target=self._write_queued, args=(pending, failures, direct), daemon=True)
         writer.start()
         try:
             for chunk in chunks:
@@ -156,14 +174,38 @@ class FilesystemUploadSession(UploadSession):
             LOG.debug("fallocate is not supported under %s; writing without reserving", self._blob_store.root)
         return offset + size
 
-    def _write_queued(self, pending: queue.Queue, failures: list) -> None:
+    def _open_direct(self) -> int | None:
+        """Return a descriptor of the upload file that writes past the page cache, or None where the filesystem refuses one."""
+        if not O_DIRECT:
+            return None
+        try:
+            return os.open(self.path, os.O_WRONLY | O_DIRECT)
+        except OSError as error:  # a filesystem without O_DIRECT support fails the open with EINVAL
+            LOG.debug("O_DIRECT is not supported under %s (%s); writing through the page cache", self._blob_store.root, error)
+            return None
+
+    def _write_queued(self, pending: queue.Queue, failures: list, direct: int | None) -> None:
+        """Write queued chunks until None: aligned ones through `direct`, and from the first unaligned one on, all through the file."""
+        offset = self._file.tell()
         while (chunk := pending.get()) is not None:
             if failures:
                 continue
             try:
+                if direct is not None and offset % DIRECT_ALIGNMENT == 0 and len(chunk) % DIRECT_ALIGNMENT == 0:
+                    _pwrite_all(direct, chunk, offset)
+                    offset += len(chunk)
+                    continue
+                if direct is not None:
+                    os.close(direct)
+                    direct = None
+                    self._file.seek(offset)
                 self._file.write(chunk)
+                offset += len(chunk)
             except BaseException as error:  # reported to the appending thread, which re-raises it
                 failures.append(error)
+        if direct is not None:
+            os.close(direct)
+            self._file.seek(offset)
 
     def _write(self, chunk: bytes) -> None:
         self._file.write(chunk)
@@ -264,6 +306,14 @@ def _is_hex(text: str) -> bool:
 
 def _is_upload_id(text: str) -> bool:
     return len(text) == 36 and all(character in "0123456789abcdef-" for character in text)
+
+
+def _pwrite_all(descriptor: int, chunk, offset: int) -> None:
+    view = memoryview(chunk)
+    while view:
+        written = os.pwrite(descriptor, view, offset)
+        view = view[written:]
+        offset += written
 
 
 def _fsync_dir(path: str) -> None:

@@ -150,3 +150,34 @@ def test_filesystem_frees_unused_reservation(tmp_path):
     assert os.path.getsize(upload_path) == 3 * len(chunk)
     assert os.stat(upload_path).st_blocks * 512 <= 3 * len(chunk) + 64 * 1024
     assert store.read(session.commit()) == chunk * 3
+
+
+@pytest.mark.parametrize("head_size", [0, 1000])
+def test_stream_append_at_any_offset(store, head_size):
+    # given: an upload that starts with `head_size` bytes, so a stream appended next starts on a
+    # block boundary or off one, and a stream whose last chunk is not a whole block
+    head = os.urandom(head_size)
+    body = os.urandom(3 * 1024 * 1024 + 17)
+    session = store.start_upload()
+    session.append(head)
+
+    # when
+    session.append(io.BytesIO(body))
+    session.append(io.BytesIO(body[:5000]))
+    digest = session.commit(digest_of(head + body + body[:5000]))
+
+    # then
+    assert store.read(digest) == head + body + body[:5000]
+
+
+def test_filesystem_without_o_direct(tmp_path, monkeypatch):
+    # given: a platform without O_DIRECT, which only Linux has
+    monkeypatch.setattr("ecr_emulator.storage.filesystem.O_DIRECT", 0)
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    body = os.urandom(4 * 1024 * 1024 + 3)
+
+    # when
+    digest = store.put(io.BytesIO(body))
+
+    # then
+    assert store.read(digest) == body
