@@ -447,6 +447,7 @@ class Registry(BaseBackend):
             digest = session.commit(expected_digest)
             self.uploads.pop(session.id, None)
             self.upload_started_at.pop(session.id, None)
+            self.part_sizes.pop(session.id, None)
             repository = self.repositories.get(repository_name)
             if repository is not None:
                 repository.layers[digest] = Layer(session.size)

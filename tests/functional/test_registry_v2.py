@@ -2,10 +2,12 @@
 
 import base64
 import json
+import os
 
 import pytest
 import requests
 
+from ecr_emulator.backend import persistence
 from tests.helpers import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, image_manifest, sha256
 
 REPO = "team/app"
@@ -206,6 +208,20 @@ def test_chunked_upload_with_ranges(http):
     assert status.status_code == 204
     assert status.headers["Range"] == "0-5"
     assert done.status_code == 201
+
+
+def test_finished_uploads_leave_no_state(server, http):
+    # given: the saved state after one blob pushed with a PATCH
+    upload(http, b"the same layer")
+    journal = os.path.join(server.data_dir, persistence.FILE_NAME)
+    first_size = len(persistence._last_record(journal))
+
+    # when: the same blob is pushed again and again
+    for _ in range(20):
+        upload(http, b"the same layer")
+
+    # then: nothing of the finished uploads remains in the state the server saves
+    assert len(persistence._last_record(journal)) == first_size
 
 
 def test_wrong_digest_stores_nothing(http):
