@@ -2,6 +2,8 @@
 
 import io
 import os
+import resource
+import signal
 
 import pytest
 
@@ -181,3 +183,26 @@ def test_filesystem_without_o_direct(tmp_path, monkeypatch):
 
     # then
     assert store.read(digest) == body
+
+
+@pytest.mark.parametrize("size", [512 * 1024, 4 * 1024 * 1024])
+def test_filesystem_failed_write_cancels_upload(tmp_path, size):
+    # given: a file size limit (RLIMIT_FSIZE) under the upload's size, so its writes fail with EFBIG
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    session = store.start_upload()
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size // 2, limits[1]))
+    try:
+        # when
+        with pytest.raises(OSError):
+            session.append(io.BytesIO(os.urandom(size)))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+
+    # then: the session and its bytes are gone, so no blob can be committed from a partial file
+    with pytest.raises(UploadNotFound):
+        store.get_upload(session.id)
+    assert os.listdir(store.uploads_dir) == []
+    assert list(store.digests()) == []
