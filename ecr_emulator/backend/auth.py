@@ -26,6 +26,9 @@ TOKEN_LIFETIME = datetime.timedelta(hours=12)
 LAYER_URL_LIFETIME = datetime.timedelta(hours=1)
 LAYER_URL_PREFIX = "/_emulator/layers"
 USERNAME = "AWS"
+# Basic credentials whose token was verified, kept so that each request of a push does not decode
+# and sign the token again. The cache is emptied when it is full.
+VERIFIED_CACHE_SIZE = 1024
 
 
 class InvalidToken(ValueError):
@@ -53,6 +56,7 @@ class TokenAuthority:
 
     def __init__(self, secret_path: str | None = None):
         self._secret = _load_secret(secret_path) if secret_path else secrets.token_bytes(32)
+        self._verified: dict[str, Token] = {}
 
     def issue(self, account_id: str, region: str) -> Token:
         expires_at = clock.now().replace(microsecond=0) + TOKEN_LIFETIME
@@ -87,6 +91,17 @@ class TokenAuthority:
 
     def verify_basic(self, credentials: str) -> Token:
         """Check the base64 `user:password` of a Basic Authorization header."""
+        token = self._verified.get(credentials)
+        if token is None:
+            token = self._decode_and_verify_basic(credentials)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[credentials] = token
+        elif clock.now() >= token.expires_at:
+            raise ExpiredToken(f"the token expired at {token.expires_at.isoformat()}")
+        return token
+
+    def _decode_and_verify_basic(self, credentials: str) -> Token:
         try:
             username, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
         except (binascii.Error, ValueError, UnicodeDecodeError):

@@ -23,6 +23,7 @@ import logging
 import mmap
 import os
 import queue
+import re
 import sys
 import threading
 from typing import BinaryIO, Iterator
@@ -43,6 +44,9 @@ FALLOC_FL_KEEP_SIZE = 1
 # block size, which is 512 or 4096 on common devices. The flag exists on Linux only.
 DIRECT_ALIGNMENT = 4096
 O_DIRECT = getattr(os, "O_DIRECT", 0)
+
+LOWER_HEX = re.compile(r"[0-9a-f]*")
+UPLOAD_ID_CHARACTERS = re.compile(r"[0-9a-f-]*")
 
 LOG = logging.getLogger(__name__)
 
@@ -253,7 +257,9 @@ class FilesystemUploadSession(UploadSession):
         target = self._blob_store.path_of(digest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if os.path.exists(target):
-            os.unlink(self.path)
+            # The same content is stored already. Removing the copy waits on the filesystem's
+            # journal, so a writer thread removes it while the response goes out.
+            self._blob_store.writers.submit(_remove_quietly, self.path)
         else:
             os.replace(self.path, target)
             if self._blob_store.fsync:
@@ -368,11 +374,18 @@ class FilesystemBlobStore(BlobStore):
 
 
 def _is_hex(text: str) -> bool:
-    return all(character in "0123456789abcdef" for character in text)
+    return LOWER_HEX.fullmatch(text) is not None
 
 
 def _is_upload_id(text: str) -> bool:
-    return len(text) == 36 and all(character in "0123456789abcdef-" for character in text)
+    return len(text) == 36 and UPLOAD_ID_CHARACTERS.fullmatch(text) is not None
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError as error:
+        LOG.warning("removing the finished upload %s failed: %s", path, error)
 
 
 def _pwrite_all(descriptor: int, chunk, offset: int) -> None:
