@@ -50,6 +50,23 @@ def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE, candidates: set[s
     return deleted
 
 
+def collect_after_restart() -> int:
+    """Remove what a server killed in the middle of pushes left behind; return the uploads and blobs removed.
+
+    Blob uploads are saved with the manifest push that follows them, so after a crash the store
+    may keep upload files of sessions no registry records, and blobs no repository keeps.
+    """
+    store = runtime.current().blob_store
+    with STATE_LOCK:
+        known = {upload_id for _, _, registry in registries.items() for upload_id in registry.uploads}
+        stray = [upload_id for upload_id in store.upload_ids() if upload_id not in known]
+        for upload_id in stray:
+            store.discard_upload(upload_id)
+    if stray:
+        LOG.info("removed %d uploads that no registry records after a restart", len(stray))
+    return len(stray) + collect_garbage()
+
+
 _pending = False
 _candidates: set[str] = set()
 

@@ -27,6 +27,9 @@ from ecr_emulator.storage.base import CHUNK_SIZE, DigestMismatch, digest_of
 LOG = logging.getLogger(__name__)
 
 API_VERSION_HEADERS = {"Docker-Distribution-Api-Version": "registry/2.0"}
+# The WSGI environ key a handler sets when its request changed state that the server must save
+# before it responds, although requests of its kind usually do not (see server/app.py).
+STATE_CHANGED = "ecr_emulator.state_changed"
 # ECR's registry hosts: <account>.dkr.ecr.<region>.amazonaws.com, the FIPS and dual-stack
 # (<account>.dkr-ecr.<region>.on.aws) forms, and any other domain after the region.
 REGISTRY_HOST = re.compile(r"^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-zA-Z0-9-]+)\.[^:]+(?::\d+)?$")
@@ -174,7 +177,8 @@ class RegistryApp:
     # Uploads
 
     def uploads_post(self, request, registry, name):
-        self._create_on_push(registry, name)
+        if self._create_on_push(registry, name):
+            request.environ[STATE_CHANGED] = True
         mount, source = request.args.get("mount"), request.args.get("from")
         if mount and source:
             if not manifests.DIGEST_PATTERN.match(mount):
@@ -190,15 +194,20 @@ class RegistryApp:
         session.append(request.stream, request.content_length)
         return self._finish(registry, name, session, digest)
 
-    def _create_on_push(self, registry: Registry, name: str) -> None:
-        """Create a missing repository from a CREATE_ON_PUSH template, as ECR does; without one the push gets NAME_UNKNOWN."""
+    def _create_on_push(self, registry: Registry, name: str) -> bool:
+        """Create a missing repository from a CREATE_ON_PUSH template, as ECR does; return whether it was created.
+
+        Without a template the push gets NAME_UNKNOWN.
+        """
         if name in registry.repositories:
-            return
+            return False
         try:
             templates.create_from_template(registry, name, "CREATE_ON_PUSH")
         except ServiceError as error:
             if error.code != "RepositoryAlreadyExistsException":  # a parallel push created it first
                 raise
+            return False
+        return True
 
     def upload_get(self, request, registry, name, upload_id):
         session = self._session(registry, name, upload_id)

@@ -21,7 +21,7 @@ from ecr_emulator.core.context import context_from_authorization
 from ecr_emulator.protocol import dispatch, spec
 from ecr_emulator.protocol.errors import MissingAuthenticationToken
 from ecr_emulator.protocol.serializer import CONTENT_TYPE, serialize_error
-from ecr_emulator.registry.handlers import RegistryApp
+from ecr_emulator.registry.handlers import STATE_CHANGED, RegistryApp
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("ecr_emulator.access")
@@ -56,6 +56,7 @@ class EmulatorApp:
             response = self.route(environ, method, path, target)(environ, logging_start_response)
             if ecr_request:
                 changed = garbage.collect_if_needed() > 0 or changed
+            changed = changed or environ.get(STATE_CHANGED, False)
             if self.data_dir and (changed or _may_change_state(method, path, target)):
                 persistence.save(self.data_dir, fsync=runtime.current().fsync)
             return response
@@ -172,8 +173,10 @@ _READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "BatchCheck")
 
 def _may_change_state(method: str, path: str, target: str | None) -> bool:
     if path.startswith("/v2") or path.startswith("/_emulator/layers/"):
-        # A PATCH only adds bytes to an upload's file in the blob store, which keeps them itself.
-        return method not in ("GET", "HEAD", "PATCH")
+        # Blob uploads change the blob store and the repository's records of its layers, which
+        # are saved with the manifest push that completes the image. A kill -9 before that loses
+        # only a push no client saw succeed, and the next start removes what it left behind.
+        return method == "DELETE" or (method == "PUT" and "/manifests/" in path)
     if path.startswith("/_emulator/"):
         return method == "POST"
     if target and target.startswith(spec.TARGET_PREFIX + "."):

@@ -14,7 +14,7 @@ import threading
 
 from ecr_emulator import __version__
 from ecr_emulator import scanning
-from ecr_emulator.backend import persistence, runtime
+from ecr_emulator.backend import garbage, persistence, runtime
 from ecr_emulator.server.app import EmulatorApp
 from ecr_emulator.server import tls
 from ecr_emulator.server.http import make_server
@@ -99,6 +99,7 @@ def serve(args: argparse.Namespace) -> int:
         scanning.configure(args.advisory_db)
     if args.data_dir:
         persistence.load(args.data_dir)
+        garbage.collect_after_restart()
     LOG.info(
         "serving ECR on http://%s:%s (registry host %s, data dir %s)", host, port, registry_host, args.data_dir or "in memory"
     )

@@ -129,6 +129,17 @@ class BlobStore(abc.ABC):
     def get_upload(self, upload_id: str) -> UploadSession:
         """Return the open session with `upload_id`; raise UploadNotFound."""
 
+    @abc.abstractmethod
+    def upload_ids(self) -> Iterator[str]:
+        """Yield the id of every open upload session, including those a restart left on disk."""
+
+    def discard_upload(self, upload_id: str) -> None:
+        """Cancel the upload session `upload_id`; discarding an unknown one does nothing."""
+        try:
+            self.get_upload(upload_id).cancel()
+        except UploadNotFound:
+            pass
+
     def put(self, source: BinaryIO | bytes | Iterable[bytes], expected_digest: str | None = None) -> str:
         """Store the bytes of `source` as one blob and return its digest."""
         session = self.start_upload()

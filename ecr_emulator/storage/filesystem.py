@@ -357,6 +357,21 @@ class FilesystemBlobStore(BlobStore):
             self._sessions[session.id] = session
         return session
 
+    def upload_ids(self) -> Iterator[str]:
+        return iter(sorted(name for name in os.listdir(self.uploads_dir) if _is_upload_id(name)))
+
+    def discard_upload(self, upload_id: str) -> None:
+        """Cancel a session without opening it, which would hash its bytes again."""
+        with self._lock:
+            session = self._sessions.get(upload_id)
+        if session is not None:
+            session.cancel()
+        elif _is_upload_id(upload_id):
+            try:
+                os.unlink(os.path.join(self.uploads_dir, upload_id))
+            except FileNotFoundError:
+                pass
+
     def get_upload(self, upload_id: str) -> UploadSession:
         with self._lock:
             session = self._sessions.get(upload_id)

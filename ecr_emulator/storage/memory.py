@@ -57,6 +57,10 @@ class MemoryBlobStore(BlobStore):
             self._uploads[session.id] = session
         return session
 
+    def upload_ids(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._uploads))
+
     def get_upload(self, upload_id: str) -> UploadSession:
         try:
             return self._uploads[upload_id]

@@ -206,3 +206,39 @@ def test_filesystem_failed_write_cancels_upload(tmp_path, size):
         store.get_upload(session.id)
     assert os.listdir(store.uploads_dir) == []
     assert list(store.digests()) == []
+
+
+def test_upload_ids_and_discard(store):
+    # given: two open uploads
+    kept = store.start_upload()
+    kept.append(b"kept bytes")
+    discarded = store.start_upload()
+    discarded.append(b"discarded bytes")
+
+    # when
+    store.discard_upload(discarded.id)
+    store.discard_upload("00000000-0000-0000-0000-000000000000")  # unknown: nothing happens
+
+    # then: only the kept upload is listed, and it can still be finished
+    assert list(store.upload_ids()) == [kept.id]
+    with pytest.raises(UploadNotFound):
+        store.get_upload(discarded.id)
+    assert store.read(store.get_upload(kept.id).commit()) == b"kept bytes"
+    assert list(store.upload_ids()) == []
+
+
+def test_filesystem_discards_upload_left_by_restart(tmp_path):
+    # given: an upload file left by an earlier process, which this store has not opened
+    root = str(tmp_path / "store")
+    left = FilesystemBlobStore(root).start_upload()
+    left.append(b"left behind")
+    store = FilesystemBlobStore(root)
+
+    # when
+    listed = list(store.upload_ids())
+    store.discard_upload(left.id)
+
+    # then
+    assert listed == [left.id]
+    assert list(store.upload_ids()) == []
+    assert os.listdir(store.uploads_dir) == []

@@ -82,6 +82,32 @@ def test_state_survives_restart(data_dir):
         restarted.stop()
 
 
+def test_kill_before_manifest_leaves_nothing(data_dir):
+    # given: a push killed after one blob was uploaded and while a second one was uploading
+    os.makedirs(data_dir)
+    server = LiveServer(data_dir)
+    server.client().create_repository(repositoryName=REPO)
+    session = login(server)
+    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
+    session.patch(server.endpoint + location, data=b"uploaded blob")
+    assert session.put(server.endpoint + location, params={"digest": sha256(b"uploaded blob")}).status_code == 201
+    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
+    assert session.patch(server.endpoint + location, data=b"half of a blob").status_code == 202
+    server.process.kill()
+    server.process.wait()
+    server._log.close()
+
+    # when: the server starts again on the folder
+    restarted = LiveServer(data_dir)
+    try:
+        # then: the repository is there, and neither the blob nor the upload file is left
+        assert restarted.client().describe_repositories()["repositories"][0]["repositoryName"] == REPO
+        assert [path for path in pathlib.Path(data_dir, "blobs").rglob("*") if path.is_file()] == []
+        assert os.listdir(os.path.join(data_dir, "uploads")) == []
+    finally:
+        restarted.stop()
+
+
 def test_kill_during_pushes_loses_no_acknowledged_image(data_dir):
     # given: four clients pushing images as fast as they can
     os.makedirs(data_dir)
@@ -133,6 +159,16 @@ def test_kill_during_pushes_loses_no_acknowledged_image(data_dir):
             for layer in json.loads(response.content)["layers"]:
                 blob = session.get(f"{restarted.endpoint}/v2/{REPO}/blobs/{layer['digest']}").content
                 assert sha256(blob) == layer["digest"]
+
+        # and: the start removed what the unfinished pushes left: every upload file left is a
+        # session the server has open, and every blob left is one the repository keeps
+        for upload_id in os.listdir(os.path.join(data_dir, "uploads")):
+            status = session.get(f"{restarted.endpoint}/v2/{REPO}/blobs/uploads/{upload_id}").status_code
+            assert status == 204, f"upload {upload_id} was left on disk, but the server has no such session"
+        for path in pathlib.Path(data_dir, "blobs").rglob("*"):
+            if path.is_file():
+                status = session.head(f"{restarted.endpoint}/v2/{REPO}/blobs/sha256:{path.name}").status_code
+                assert status == 200, f"blob {path.name} was left in the store, but no repository keeps it"
     finally:
         restarted.stop()
 

@@ -211,17 +211,52 @@ def test_chunked_upload_with_ranges(http):
 
 
 def test_finished_uploads_leave_no_state(server, http):
-    # given: the saved state after one blob pushed with a PATCH
-    upload(http, b"the same layer")
+    # given: the saved state after an image was pushed
+    push_manifest(http, "v1")
     journal = os.path.join(server.data_dir, persistence.FILE_NAME)
     first_size = len(persistence._last_record(journal))
 
-    # when: the same blob is pushed again and again
+    # when: its blobs are pushed again and again, then its manifest, which saves the state
     for _ in range(20):
-        upload(http, b"the same layer")
+        upload(http, b"layer")
+    push_manifest(http, "v1")
 
-    # then: nothing of the finished uploads remains in the state the server saves
+    # then: nothing of the finished uploads remains in the saved state
     assert len(persistence._last_record(journal)) == first_size
+
+
+def journal_size(server) -> int:
+    return os.path.getsize(os.path.join(server.data_dir, persistence.FILE_NAME))
+
+
+def test_blob_uploads_saved_with_manifest(server, http):
+    # given
+    before = journal_size(server)
+
+    # when: the blobs of an image are uploaded, then its manifest is pushed
+    push_config = upload(http, b'{"os":"linux"}')
+    after_blobs = journal_size(server)
+    layer = upload(http, b"layer")
+    manifest = image_manifest({"digest": push_config, "size": 14}, [{"digest": layer, "size": 5}])
+    pushed = http.put(url(http, f"/v2/{REPO}/manifests/v1"), data=manifest, headers={"Content-Type": DOCKER_MANIFEST})
+
+    # then: the uploads wrote no state, and the manifest push saved it all
+    assert pushed.status_code == 201
+    assert after_blobs == before
+    assert journal_size(server) > before
+
+
+def test_create_on_push_saved_at_once(server, http, api):
+    # given: a CREATE_ON_PUSH template
+    api.create_repository_creation_template(prefix="saved", appliedFor=["CREATE_ON_PUSH"])
+    before = journal_size(server)
+
+    # when: an upload to a repository that does not exist creates it
+    started = http.post(url(http, "/v2/saved/app/blobs/uploads/"))
+
+    # then: the new repository is saved before the response
+    assert started.status_code == 202
+    assert journal_size(server) > before
 
 
 def test_wrong_digest_stores_nothing(http):
