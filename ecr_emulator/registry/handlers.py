@@ -186,13 +186,20 @@ class RegistryApp:
             if registry.mount_blob(name, mount, source):
                 headers = {"Location": f"/v2/{name}/blobs/{mount}", "Docker-Content-Digest": mount, "Content-Length": "0"}
                 return Response(status=201, headers=headers)
-        session = registry.start_upload(name)
         digest = request.args.get("digest")
+        if digest is not None:
+            _check_digest(digest)
+        session = registry.start_upload(name)
         if digest is None:
             return _upload_response(name, session, status=202)
-        # A monolithic upload: the whole blob is the body of the POST.
-        session.append(request.stream, request.content_length)
-        return self._finish(registry, name, session, digest)
+        # A monolithic upload: the whole blob is the body of the POST. The client never learns
+        # this session's location, so a failed one is cancelled.
+        try:
+            session.append(request.stream, request.content_length)
+            return self._finish(registry, name, session, digest)
+        except BaseException:
+            registry.cancel_upload(session.id)
+            raise
 
     def _create_on_push(self, registry: Registry, name: str) -> bool:
         """Create a missing repository from a CREATE_ON_PUSH template, as ECR does; return whether it was created.
@@ -228,11 +235,18 @@ class RegistryApp:
         digest = request.args.get("digest")
         if not digest:
             raise RegistryError("DIGEST_INVALID", "The digest query parameter is required to finish an upload")
+        _check_digest(digest)
+        checkpoint = session.checkpoint()
         if request.content_length or request.headers.get("Transfer-Encoding"):
             self._check_content_range(request, session)
             self._check_chunk_sizes(registry, upload_id)
             session.append(request.stream, request.content_length)
-        return self._finish(registry, name, session, digest)
+        try:
+            return self._finish(registry, name, session, digest)
+        except RegistryError:
+            # The session stays open as it was before this request, so the client can retry it.
+            session.rewind(checkpoint)
+            raise
 
     def _check_chunk_sizes(self, registry: Registry, upload_id: str) -> None:
         """With ECR's quirks, refuse more bytes after a chunk under 5 MiB, which only the last chunk may be."""
@@ -265,17 +279,24 @@ class RegistryApp:
         match = re.fullmatch(r"(?:bytes )?(\d+)-(\d+)(?:/(\d+|\*))?", content_range.strip())
         if match is None:
             raise RegistryError("BLOB_UPLOAD_INVALID", f"Invalid Content-Range '{content_range}'")
-        start = int(match.group(1))
+        start, end = int(match.group(1)), int(match.group(2))
+        total = match.group(3)
         if start != session.size:
             raise RegistryError(
                 "RANGE_INVALID",
                 f"The chunk starts at byte {start}, but the upload has {session.size} bytes",
                 headers=_range_headers(session),
             )
+        # A chunk sent with Transfer-Encoding: chunked has no length to compare before it is read.
+        length = request.content_length
+        if end < start or (length and end - start + 1 != length) or (total and total != "*" and int(total) <= end):
+            raise RegistryError(
+                "RANGE_INVALID",
+                f"Content-Range '{content_range}' does not describe a chunk of {length} bytes at byte {start}",
+                headers=_range_headers(session),
+            )
 
     def _finish(self, registry: Registry, name: str, session, digest: str) -> Response:
-        if not manifests.DIGEST_PATTERN.match(digest):
-            raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
         try:
             registry.finish_upload(name, session, digest)
         except DigestMismatch as mismatch:
@@ -382,6 +403,15 @@ class RegistryApp:
         return _json_response({"repositories": page}, link=link)
 
 
+def _check_digest(digest: str) -> None:
+    """Raise DIGEST_INVALID for a digest the registry cannot compare uploaded bytes with."""
+    if not manifests.DIGEST_PATTERN.match(digest):
+        raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
+    algorithm = digest.partition(":")[0]
+    if algorithm != "sha256":
+        raise RegistryError("DIGEST_INVALID", f"Unsupported digest algorithm '{algorithm}': uploads are verified with sha256")
+
+
 def _split_reference(reference: str) -> tuple[str | None, str | None]:
     """Return (tag, None) or (None, digest) for a manifest reference; raise for an invalid one."""
     if ":" in reference:
@@ -402,23 +432,28 @@ def _page(request: Request, items: list[str], path: str) -> tuple[list[str], str
         # `last` is gone since the previous page: in lexical order the rest still follows it.
         items = [item for item in items if item > last]
     count = request.args.get("n")
-    if count is None:
-        return items[:MAX_PAGE_SIZE], None
-    if not count.isdigit():
-        raise RegistryError("UNSUPPORTED", f"Invalid parameter at 'maxResults': '{count}' is not a number", status=400)
-    size = int(count)
-    if size > MAX_PAGE_SIZE:
-        raise RegistryError(
-            "UNSUPPORTED",
-            "Invalid parameter at 'maxResults' failed to satisfy constraint: "
-            f"'Member must have value less than or equal to {MAX_PAGE_SIZE}'",
-            status=400,
-        )
+    size = MAX_PAGE_SIZE if count is None else _page_size(count)
     page = items[:size]
     link = None
-    if size and len(items) > size:
+    if len(items) > size:
         link = f'<{path}?n={size}&last={page[-1]}>; rel="next"'
     return page, link
+
+
+def _page_size(count: str) -> int:
+    """Return the page size that `n` requests; ECR maps it to maxResults, which must be 1 to 1000."""
+    try:
+        size = int(count)
+    except ValueError:
+        raise RegistryError("UNSUPPORTED", f"Invalid parameter at 'maxResults': '{count}' is not a number", status=400) from None
+    if size < 1 or size > MAX_PAGE_SIZE:
+        bound = "greater than or equal to 1" if size < 1 else f"less than or equal to {MAX_PAGE_SIZE}"
+        raise RegistryError(
+            "UNSUPPORTED",
+            f"Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value {bound}'",
+            status=400,
+        )
+    return size
 
 
 def _json_response(body, link: str | None = None, content_type: str = "application/json") -> Response:
@@ -444,14 +479,13 @@ def _manifest_response(request: Request, image, reference: str, with_body: bool)
 def _blob_response(request: Request, digest: str, size: int) -> Response:
     stream = runtime.current().blob_store.open(digest)
     headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes"}
-    byte_range = request.range
-    if byte_range is not None:
-        span = byte_range.range_for_length(size) if len(byte_range.ranges) == 1 else None
-        if span is None:
-            stream.close()
-            raise RegistryError(
-                "RANGE_INVALID", "The requested range is not satisfiable", headers={"Content-Range": f"bytes */{size}"}
-            )
+    span = _requested_span(request.headers.get("Range"), size)
+    if span is UNSATISFIABLE:
+        stream.close()
+        raise RegistryError(
+            "RANGE_INVALID", "The requested range is not satisfiable", headers={"Content-Range": f"bytes */{size}"}
+        )
+    if span is not None:
         start, stop = span
         stream.seek(start)
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
@@ -461,6 +495,37 @@ def _blob_response(request: Request, digest: str, size: int) -> Response:
     headers["Content-Length"] = str(size)
     body = wrap_file(request.environ, stream, buffer_size=CHUNK_SIZE)
     return Response(body, status=200, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
+
+
+UNSATISFIABLE = "unsatisfiable"
+SINGLE_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _requested_span(header: str | None, size: int):
+    """Return the (start, stop) that a Range header requests of `size` bytes, None to send them all, or UNSATISFIABLE.
+
+    Follows RFC 9110 section 14: a server may ignore a Range it does not support (another unit,
+    several ranges) or cannot parse, and it serves a suffix longer than the blob as the whole blob.
+    """
+    if header is None:
+        return None
+    match = SINGLE_BYTE_RANGE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first:
+        if not last:
+            return None
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return UNSATISFIABLE
+        return max(size - suffix, 0), size
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return UNSATISFIABLE
+    return start, size if not last else min(int(last) + 1, size)
 
 
 def _limited(stream, length: int):

@@ -16,7 +16,8 @@ LAYER_URL = "layer_url"
 class RepositoryNameConverter(BaseConverter):
     """One or more path segments; the handler checks the name against ECR's grammar and answers NAME_INVALID."""
 
-    regex = r"[^/]+(?:/[^/]+)*?"
+    # Empty segments match too (a//b), so that they get NAME_INVALID rather than a redirect.
+    regex = r"[^/]*(?:/[^/]*)*?"
     weight = 200
 
 
@@ -34,4 +35,5 @@ URL_MAP = Map(
     ],
     converters={"repository": RepositoryNameConverter},
     strict_slashes=False,
+    merge_slashes=False,
 )

@@ -71,6 +71,18 @@ class UploadSession(abc.ABC):
         self._flush()
         return self.size
 
+    def checkpoint(self) -> tuple:
+        """Return a mark of the session's current bytes, for `rewind`."""
+        return self.size, self._hash.copy()
+
+    def rewind(self, checkpoint: tuple) -> None:
+        """Drop the bytes appended since `checkpoint` was taken."""
+        size, hash_state = checkpoint
+        if size == self.size:
+            return
+        self._truncate(size)
+        self.size, self._hash = size, hash_state
+
     @property
     def digest(self) -> str:
         """The digest of the bytes appended so far."""
@@ -94,6 +106,10 @@ class UploadSession(abc.ABC):
 
     @abc.abstractmethod
     def _write(self, chunk: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def _truncate(self, size: int) -> None:
+        """Keep only the first `size` bytes."""
 
     def _flush(self) -> None:
         """Make appended bytes durable; memory sessions have nothing to do."""

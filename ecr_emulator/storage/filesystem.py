@@ -246,6 +246,11 @@ class FilesystemUploadSession(UploadSession):
     def _write(self, chunk: bytes) -> None:
         self._file.write(chunk)
 
+    def _truncate(self, size: int) -> None:
+        self._file.flush()
+        os.ftruncate(self._file.fileno(), size)
+        self._file.seek(size)
+
     def _flush(self) -> None:
         self._file.flush()
 

@@ -16,6 +16,9 @@ class MemoryUploadSession(UploadSession):
     def _write(self, chunk: bytes) -> None:
         self._parts.append(chunk)
 
+    def _truncate(self, size: int) -> None:
+        self._parts = [b"".join(self._parts)[:size]]
+
     def _store(self, digest: str) -> None:
         with self._store_ref._lock:
             self._store_ref._blobs.setdefault(digest, b"".join(self._parts))

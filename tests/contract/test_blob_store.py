@@ -242,3 +242,19 @@ def test_filesystem_discards_upload_left_by_restart(tmp_path):
     assert listed == [left.id]
     assert list(store.upload_ids()) == []
     assert os.listdir(store.uploads_dir) == []
+
+
+def test_rewind_drops_bytes_since_checkpoint(store):
+    # given: an upload with a checkpoint after its first bytes, then more bytes
+    session = store.start_upload()
+    session.append(b"kept ")
+    checkpoint = session.checkpoint()
+    session.append(io.BytesIO(os.urandom(2 * 1024 * 1024 + 5)))
+
+    # when
+    session.rewind(checkpoint)
+    session.append(b"and more")
+
+    # then: the blob has the bytes before the checkpoint and after the rewind only
+    assert session.size == len(b"kept and more")
+    assert store.read(session.commit(digest_of(b"kept and more"))) == b"kept and more"

@@ -175,6 +175,34 @@ def test_blob_range(http):
     assert beyond.headers["Content-Range"] == "bytes */10"
 
 
+@pytest.mark.parametrize(
+    ("header", "status", "content", "content_range"),
+    [
+        # RFC 9110 section 14: a suffix longer than the blob selects all of it
+        ("bytes=-4", 206, b"6789", "bytes 6-9/10"),
+        ("bytes=-2000", 206, b"0123456789", "bytes 0-9/10"),
+        ("bytes=7-", 206, b"789", "bytes 7-9/10"),
+        ("bytes=8-100", 206, b"89", "bytes 8-9/10"),
+        # a zero-length suffix selects nothing, so it cannot be satisfied
+        ("bytes=-0", 416, b"", "bytes */10"),
+        # a server may ignore what it does not support or cannot parse: several ranges, another unit
+        ("bytes=0-1,5-6", 200, b"0123456789", None),
+        ("items=0-5", 200, b"0123456789", None),
+        ("bytes=5-2", 200, b"0123456789", None),
+        ("bytes=abc", 200, b"0123456789", None),
+    ],
+)
+def test_blob_range_forms(http, header, status, content, content_range):
+    digest = upload(http, b"0123456789")
+
+    response = http.get(url(http, f"/v2/{REPO}/blobs/{digest}"), headers={"Range": header})
+
+    assert response.status_code == status
+    if status != 416:
+        assert response.content == content
+    assert response.headers.get("Content-Range") == content_range
+
+
 def test_unknown_blob(http):
     response = http.get(url(http, f"/v2/{REPO}/blobs/{sha256(b'none')}"))
 
@@ -257,6 +285,61 @@ def test_create_on_push_saved_at_once(server, http, api):
     # then: the new repository is saved before the response
     assert started.status_code == 202
     assert journal_size(server) > before
+
+
+def test_failed_final_put_keeps_upload(http):
+    # given: an upload of 10 bytes
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+    http.patch(url(http, location), data=b"0123456789")
+
+    # when: the final PUT sends the last bytes with a wrong digest, then an invalid one, then retries
+    wrong = http.put(url(http, location), params={"digest": sha256(b"claimed")}, data=b"abcde")
+    after_wrong = http.get(url(http, location))
+    invalid = http.put(url(http, location), params={"digest": "nocolon"}, data=b"abcde")
+    sha512 = http.put(url(http, location), params={"digest": "sha512:" + "0" * 128}, data=b"abcde")
+    after_invalid = http.get(url(http, location))
+    retried = http.put(url(http, location), params={"digest": sha256(b"0123456789abcde")}, data=b"abcde")
+
+    # then: each failure left the upload as it was, so the retry stores the intended blob
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"][0]["code"] == "DIGEST_INVALID"
+    assert after_wrong.headers["Range"] == "0-9"
+    assert invalid.json()["errors"][0]["code"] == "DIGEST_INVALID"
+    assert sha512.json()["errors"][0] == {
+        "code": "DIGEST_INVALID", "message": "Unsupported digest algorithm 'sha512': uploads are verified with sha256"
+    }
+    assert after_invalid.headers["Range"] == "0-9"
+    assert retried.status_code == 201
+    assert http.get(url(http, f"/v2/{REPO}/blobs/{sha256(b'0123456789abcde')}")).content == b"0123456789abcde"
+
+
+def test_failed_monolithic_upload_cancelled(server, http):
+    # given
+    uploads = os.path.join(server.data_dir, "uploads")
+    before = set(os.listdir(uploads))
+
+    # when: a monolithic POST's bytes do not match its digest
+    response = http.post(url(http, f"/v2/{REPO}/blobs/uploads/"), params={"digest": sha256(b"claimed")}, data=b"actual")
+
+    # then: no session is left, as the client never learned its location
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "DIGEST_INVALID"
+    assert set(os.listdir(uploads)) == before
+
+
+@pytest.mark.parametrize("content_range", ["0-4", "0-20", "bytes 0-9/5", "5-3", "0-999999999999999999999"])
+def test_content_range_mismatch_rejected(http, content_range):
+    # given
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+
+    # when: a 10-byte chunk comes with a Content-Range of another length or total
+    response = http.patch(url(http, location), data=b"0123456789", headers={"Content-Range": content_range})
+
+    # then: 416 with the upload's Range, and nothing was appended
+    assert response.status_code == 416
+    assert response.json()["errors"][0]["code"] == "RANGE_INVALID"
+    assert response.headers["Range"] == "0-0"
+    assert http.get(url(http, location)).headers["Range"] == "0-0"
 
 
 def test_wrong_digest_stores_nothing(http):
@@ -559,6 +642,47 @@ def test_tags_list_pages(http):
     assert second.json()["tags"] == ["t2", "t3"]
     assert too_many.status_code == 400
     assert too_many.json()["errors"][0]["code"] == "UNSUPPORTED"
+
+
+def test_tags_list_default_page_links(http, api):
+    # given: 1001 tags on two images (ECR allows 1000 tags per image)
+    for first_index, seed in ((0, b"first"), (600, b"second")):
+        _, manifest = push_manifest(http, f"t{first_index:04}", seed=seed)
+        for index in range(first_index + 1, min(first_index + 600, 1001)):
+            api.put_image(repositoryName=REPO, imageManifest=manifest.decode(), imageTag=f"t{index:04}")
+
+    # when
+    first = http.get(url(http, f"/v2/{REPO}/tags/list"))
+    second = http.get(url(http, first.headers["Link"].split(">")[0].lstrip("<")))
+
+    # then: ECR's page of 1000, and a Link to the rest
+    assert len(first.json()["tags"]) == 1000
+    assert first.headers["Link"] == f'</v2/{REPO}/tags/list?n=1000&last=t0999>; rel="next"'
+    assert second.json()["tags"] == ["t1000"]
+    assert "Link" not in second.headers
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        ("0", "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value greater than or equal to 1'"),
+        ("-1", "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value greater than or equal to 1'"),
+        ("1001", "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'"),
+        ("ten", "Invalid parameter at 'maxResults': 'ten' is not a number"),
+    ],
+)
+def test_page_size_out_of_range(http, count, message):
+    response = http.get(url(http, "/v2/_catalog"), params={"n": count})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"code": "UNSUPPORTED", "message": message}
+
+
+def test_empty_name_segment_invalid(http):
+    response = http.get(url(http, "/v2/team//app/tags/list"), allow_redirects=False)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "NAME_INVALID"
 
 
 def test_catalog(http, api):
