@@ -18,6 +18,7 @@ and direct ones at about 1 GB/s, and a pushed layer is rarely read again soon.
 import concurrent.futures
 import ctypes
 import ctypes.util
+import errno
 import itertools
 import logging
 import mmap
@@ -300,9 +301,19 @@ class _ChunkWriter:
         if self._direct is not None and self.offset % DIRECT_ALIGNMENT == 0:
             aligned = len(view) - len(view) % DIRECT_ALIGNMENT
             if aligned:
-                _pwrite_all(self._direct, view[:aligned], self.offset)
-                self.offset += aligned
-                view = view[aligned:]
+                try:
+                    _pwrite_all(self._direct, view[:aligned], self.offset)
+                except OSError as error:
+                    if error.errno != errno.EINVAL:
+                        raise
+                    # A device whose logical blocks are larger than DIRECT_ALIGNMENT rejects the
+                    # write; nothing was written, so the page cache takes this chunk and the rest.
+                    LOG.warning("a direct write at offset %d failed (%s); writing through the page cache", self.offset, error)
+                    os.close(self._direct)
+                    self._direct = None
+                else:
+                    self.offset += aligned
+                    view = view[aligned:]
         if view:
             _pwrite_all(self._file.fileno(), view, self.offset)
             self.offset += len(view)

@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from ecr_emulator.storage import BlobNotFound, DigestMismatch, UploadNotFound, digest_of
-from ecr_emulator.storage.filesystem import FilesystemBlobStore
+from ecr_emulator.storage.filesystem import FilesystemBlobStore, _ChunkWriter
 from ecr_emulator.storage.memory import MemoryBlobStore
 
 
@@ -258,3 +258,22 @@ def test_rewind_drops_bytes_since_checkpoint(store):
     # then: the blob has the bytes before the checkpoint and after the rewind only
     assert session.size == len(b"kept and more")
     assert store.read(session.commit(digest_of(b"kept and more"))) == b"kept and more"
+
+
+def test_filesystem_direct_write_rejected_falls_back(tmp_path):
+    # given: an upload whose chunk sits one byte past a page boundary in memory, which O_DIRECT
+    # writes reject with EINVAL on filesystems that enforce the buffer's alignment (ext4 does)
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    session = store.start_upload()
+    body = os.urandom(3 * 4096)
+    misaligned = memoryview(bytearray(b"\0" + body))[1:]
+    writer = _ChunkWriter(session._file, session._open_direct())
+
+    # when
+    writer.write(misaligned)
+    writer.write(body)
+    writer.close()
+
+    # then: every byte reached the file, in order
+    with open(session.path, "rb") as stream:
+        assert stream.read() == body + body

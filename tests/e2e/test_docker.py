@@ -47,10 +47,12 @@ def pushed_digest(push_output: str) -> str:
 
 
 def test_docker_push_and_pull(server, aws_env, docker_env):
-    # given: a repository and a FROM scratch image of two layers
+    # given: a repository and a FROM scratch image of two layers, one of several MiB whose size is
+    # not a multiple of 4096, so the server writes whole blocks past the page cache and a tail through it
     uri = aws(server, aws_env, "create-repository", "--repository-name", REPOSITORY)["repository"]["repositoryUri"]
     assert uri == f"{server.host}/{REPOSITORY}"
-    build_scratch_image(docker_env, f"{uri}:v1", {"hello.txt": b"hello\n", "data/blob.bin": os.urandom(4096)})
+    large = os.urandom(6 * 1024 * 1024 + 123)
+    build_scratch_image(docker_env, f"{uri}:v1", {"hello.txt": b"hello\n", "data/blob.bin": large})
 
     # when: pushing before login is refused
     refused = run(["docker", "push", f"{uri}:v1"], docker_env, check=False)
@@ -81,6 +83,7 @@ def test_docker_push_and_pull(server, aws_env, docker_env):
     run(["docker", "rmi", f"{uri}:v1"], docker_env)
     run(["docker", "pull", f"{uri}@{digest}"], docker_env)
     assert read_image_file(docker_env, f"{uri}@{digest}", "hello.txt") == b"hello\n"
+    assert read_image_file(docker_env, f"{uri}@{digest}", "data/blob.bin") == large
 
     # then: the pull is recorded
     pulled = aws(server, aws_env, "describe-images", "--repository-name", REPOSITORY)["imageDetails"][0]
