@@ -11,7 +11,6 @@ import re
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import wrap_file
 
 from ecr_emulator.api import access
 from ecr_emulator.backend import manifests, policies, runtime, templates
@@ -22,7 +21,7 @@ from ecr_emulator.backend.runtime import STATE_LOCK
 from ecr_emulator.protocol.errors import ServiceError
 from ecr_emulator.registry import routes
 from ecr_emulator.registry.errors import RegistryError, to_registry_error
-from ecr_emulator.storage.base import CHUNK_SIZE, DigestMismatch, digest_of
+from ecr_emulator.storage.base import BlobNotFound, DigestMismatch, digest_of
 
 LOG = logging.getLogger(__name__)
 
@@ -477,24 +476,23 @@ def _manifest_response(request: Request, image, reference: str, with_body: bool)
 
 
 def _blob_response(request: Request, digest: str, size: int) -> Response:
-    stream = runtime.current().blob_store.open(digest)
     headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes"}
     span = _requested_span(request.headers.get("Range"), size)
     if span is UNSATISFIABLE:
-        stream.close()
         raise RegistryError(
             "RANGE_INVALID", "The requested range is not satisfiable", headers={"Content-Range": f"bytes */{size}"}
         )
-    if span is not None:
-        start, stop = span
-        stream.seek(start)
-        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-        headers["Content-Length"] = str(stop - start)
-        body = _limited(stream, stop - start)
-        return Response(body, status=206, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
-    headers["Content-Length"] = str(size)
-    body = wrap_file(request.environ, stream, buffer_size=CHUNK_SIZE)
-    return Response(body, status=200, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
+    start, stop = span or (0, size)
+    try:
+        body = runtime.current().blob_store.read_chunks(digest, start, stop)
+    except BlobNotFound:
+        LOG.error("blob %s has a layer record but is missing from the blob store", digest)
+        raise RegistryError("BLOB_UNKNOWN", f"The blob {digest} is missing from the blob store", status=404) from None
+    headers["Content-Length"] = str(stop - start)
+    if span is None:
+        return Response(body, status=200, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    return Response(body, status=206, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
 
 
 UNSATISFIABLE = "unsatisfiable"
@@ -526,19 +524,6 @@ def _requested_span(header: str | None, size: int):
     if start >= size:
         return UNSATISFIABLE
     return start, size if not last else min(int(last) + 1, size)
-
-
-def _limited(stream, length: int):
-    try:
-        remaining = length
-        while remaining > 0:
-            chunk = stream.read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                return
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()
 
 
 def _upload_response(name: str, session, status: int) -> Response:

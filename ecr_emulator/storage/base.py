@@ -129,6 +129,14 @@ class BlobStore(abc.ABC):
     def open(self, digest: str) -> BinaryIO:
         """Return a binary file object positioned at the blob's first byte; raise BlobNotFound."""
 
+    def read_chunks(self, digest: str, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        """Return an iterator over the blob's bytes from `start` to `stop` (the end by default), in chunks.
+
+        Raises BlobNotFound at once, not when iterated. A chunk may be a view of a buffer that the
+        next chunk reuses, so use each one before requesting the next.
+        """
+        return _chunks_of(self.open(digest), start, stop)
+
     @abc.abstractmethod
     def delete(self, digest: str) -> None:
         """Remove the blob; removing a missing blob does nothing."""
@@ -170,3 +178,16 @@ class BlobStore(abc.ABC):
         """Return a whole blob; for small blobs such as image configurations."""
         with self.open(digest) as stream:
             return stream.read()
+
+
+def _chunks_of(stream: BinaryIO, start: int, stop: int | None) -> Iterator[bytes]:
+    with stream:
+        stream.seek(start)
+        remaining = None if stop is None else stop - start
+        while remaining is None or remaining > 0:
+            chunk = stream.read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk

@@ -10,9 +10,11 @@ A commit renames the upload into place (after an fsync when the store was made w
 stray file under uploads/. Sessions survive a restart; the first use of a resumed session hashes
 its bytes again.
 
-Large appends bypass the page cache where the filesystem allows it (O_DIRECT). On the 2-core
-VMs this project is measured on, buffered writes of a 256 MiB upload ran at 400 to 1000 MiB/s
-and direct ones at about 1 GB/s, and a pushed layer is rarely read again soon.
+Uploads and blob reads bypass the page cache where the filesystem allows it (O_DIRECT). On the
+2-core VMs this project is measured on, filling fresh page-cache pages cost more than the disk:
+buffered writes of a 256 MiB upload ran at 400 to 1000 MiB/s and direct ones at about 1 GB/s.
+Pulls read the disk directly as well, at 1.4 to 1.7 GB/s there, because a first read through
+the page cache would pay for fresh pages in the same way.
 """
 
 import concurrent.futures
@@ -325,6 +327,55 @@ class _ChunkWriter:
         self._file.seek(self.offset)
 
 
+class _BlobReader:
+    """Reads of one committed blob, with O_DIRECT where the filesystem allows it and the offset is on a block."""
+
+    def __init__(self, stream: BinaryIO, path: str):
+        self._stream = stream
+        self._direct = None
+        if O_DIRECT:
+            try:
+                self._direct = os.open(path, os.O_RDONLY | O_DIRECT)
+            except OSError as error:  # a filesystem without O_DIRECT support fails the open with EINVAL
+                LOG.debug("O_DIRECT reads are not supported for %s (%s); reading through the page cache", path, error)
+
+    def read_into(self, buffer: mmap.mmap, offset: int, length: int) -> int:
+        """Read up to `length` bytes at `offset` into the start of `buffer` (page-aligned, CHUNK_SIZE); return the count."""
+        view = memoryview(buffer)
+        count = 0
+        while count < length:
+            position = offset + count
+            if self._direct is not None and position % DIRECT_ALIGNMENT == 0 and count % DIRECT_ALIGNMENT == 0:
+                # A direct read needs whole blocks. It may read past `length`, up to the end of the
+                # file or of the buffer; the bytes past `length` are ignored.
+                blocks = -(-(length - count) // DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT
+                read = self._read_direct(view[count:count + blocks], position)
+            else:
+                read = os.preadv(self._stream.fileno(), [view[count:length]], position)
+            if read == 0:
+                break
+            count += read
+        return min(count, length)
+
+    def _read_direct(self, view: memoryview, offset: int) -> int:
+        try:
+            return os.preadv(self._direct, [view], offset)
+        except OSError as error:
+            if error.errno != errno.EINVAL:
+                raise
+            # A device whose logical blocks are larger than DIRECT_ALIGNMENT rejects the read.
+            LOG.warning("a direct read at offset %d failed (%s); reading through the page cache", offset, error)
+            os.close(self._direct)
+            self._direct = None
+            return os.preadv(self._stream.fileno(), [view], offset)
+
+    def close(self) -> None:
+        if self._direct is not None:
+            os.close(self._direct)
+            self._direct = None
+        self._stream.close()
+
+
 class FilesystemBlobStore(BlobStore):
     def __init__(self, root: str, fsync: bool = False):
         self.root = os.path.abspath(root)
@@ -355,6 +406,39 @@ class FilesystemBlobStore(BlobStore):
             return open(self.path_of(digest), "rb")
         except FileNotFoundError:
             raise BlobNotFound(digest) from None
+
+    def read_chunks(self, digest: str, start: int = 0, stop: int | None = None) -> Iterator[memoryview]:
+        """Read like BlobStore.read_chunks, past the page cache (O_DIRECT) where the filesystem allows it.
+
+        Uploads bypass the page cache, so a pull would otherwise fill fresh page-cache pages: on the
+        VMs this project is measured on, the first pull of a 256 MiB blob after its push ran at
+        about 500 MiB/s that way and at 1.4 to 1.7 GB/s with O_DIRECT. A probe with RWF_NOWAIT for
+        bytes the page cache holds started readahead on this kernel, so it is not used.
+        """
+        path = self.path_of(digest)
+        try:
+            stream = open(path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+        if stop is None:
+            stop = os.fstat(stream.fileno()).st_size
+        return self._read_chunks(_BlobReader(stream, path), start, stop)
+
+    def _read_chunks(self, reader: "_BlobReader", start: int, stop: int) -> Iterator[memoryview]:
+        buffer = self.buffers.take()
+        try:
+            offset = start
+            while offset < stop:
+                # Chunks end on CHUNK_SIZE boundaries, so every chunk after the first starts on a block.
+                end = min(stop, (offset // CHUNK_SIZE + 1) * CHUNK_SIZE)
+                count = reader.read_into(buffer, offset, end - offset)
+                if count == 0:
+                    return
+                yield memoryview(buffer)[:count]
+                offset += count
+        finally:
+            reader.close()
+            self.buffers.give(buffer)
 
     def delete(self, digest: str) -> None:
         try:

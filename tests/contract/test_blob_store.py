@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from ecr_emulator.storage import BlobNotFound, DigestMismatch, UploadNotFound, digest_of
-from ecr_emulator.storage.filesystem import FilesystemBlobStore, _ChunkWriter
+from ecr_emulator.storage.filesystem import FilesystemBlobStore, _BlobReader, _ChunkWriter
 from ecr_emulator.storage.memory import MemoryBlobStore
 
 
@@ -277,3 +277,61 @@ def test_filesystem_direct_write_rejected_falls_back(tmp_path):
     # then: every byte reached the file, in order
     with open(session.path, "rb") as stream:
         assert stream.read() == body + body
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"),
+    [(0, None), (0, 3 * 1024 * 1024 + 17), (1, 4097), (4096, 2 * 1024 * 1024), (1024 * 1024 - 5, 1024 * 1024 + 5), (3 * 1024 * 1024 + 16, None)],
+)
+def test_read_chunks_of_a_range(store, start, stop):
+    # given: a blob of 3 MiB + 17 bytes
+    body = os.urandom(3 * 1024 * 1024 + 17)
+    digest = store.put(io.BytesIO(body))
+
+    # when: the range is read, each chunk copied before the next is requested
+    pieces = [bytes(piece) for piece in store.read_chunks(digest, start, stop)]
+
+    # then
+    assert b"".join(pieces) == body[start:stop]
+    assert all(len(piece) <= 1024 * 1024 for piece in pieces)
+
+
+def test_read_chunks_of_missing_and_empty_blobs(store):
+    empty = store.put(b"")
+
+    with pytest.raises(BlobNotFound):
+        store.read_chunks(digest_of(b"never stored"))
+    assert list(store.read_chunks(empty)) == []
+
+
+def test_filesystem_reads_without_o_direct(tmp_path, monkeypatch):
+    # given: a blob written with O_DIRECT, read on a platform without it
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    body = os.urandom(2 * 1024 * 1024 + 3)
+    digest = store.put(io.BytesIO(body))
+    monkeypatch.setattr("ecr_emulator.storage.filesystem.O_DIRECT", 0)
+
+    # when
+    pieces = [bytes(piece) for piece in store.read_chunks(digest, 5, None)]
+
+    # then
+    assert b"".join(pieces) == body[5:]
+
+
+def test_filesystem_direct_read_rejected_falls_back(tmp_path):
+    # given: a stored blob, and a buffer one byte past a page boundary, which O_DIRECT reads
+    # reject with EINVAL on filesystems that enforce the buffer's alignment (ext4 does)
+    store = FilesystemBlobStore(str(tmp_path / "store"))
+    body = os.urandom(3 * 4096)
+    digest = store.put(body)
+    misaligned = memoryview(bytearray(len(body) + 4096 + 1))[1:]
+    path = store.path_of(digest)
+    reader = _BlobReader(open(path, "rb", buffering=0), path)
+
+    # when
+    count = reader.read_into(misaligned, 0, len(body))
+    reader.close()
+
+    # then
+    assert count == len(body)
+    assert bytes(misaligned[:count]) == body
