@@ -30,19 +30,31 @@ MAX_HEADERS = 100
 HTTP_VERSION = re.compile(r"HTTP/(\d{1,10})\.(\d{1,10})")
 
 
-class LimitedInput(io.RawIOBase):
+class RequestBody(io.RawIOBase):
+    """A request body; `before_first_read`, when set, runs once before its first read."""
+
+    before_first_read = None
+
+    def readable(self) -> bool:
+        return True
+
+    def _starting(self) -> None:
+        if self.before_first_read is not None:
+            callback, self.before_first_read = self.before_first_read, None
+            callback()
+
+
+class LimitedInput(RequestBody):
     """The request body of a request with a Content-Length: at most `length` bytes of `stream`."""
 
     def __init__(self, stream, length: int):
         self._stream = stream
         self.remaining = length
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int = -1) -> bytes:
         if self.remaining <= 0:
             return b""
+        self._starting()
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
         data = self._stream.read(size)
@@ -55,6 +67,7 @@ class LimitedInput(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         if self.remaining <= 0 or not len(view):
             return 0
+        self._starting()
         count = self._stream.readinto(view[: min(len(view), self.remaining)])
         if not count:
             self.remaining = 0
@@ -63,7 +76,7 @@ class LimitedInput(io.RawIOBase):
         return count
 
 
-class ChunkedInput(io.RawIOBase):
+class ChunkedInput(RequestBody):
     """The request body of a request sent with Transfer-Encoding: chunked, decoded."""
 
     def __init__(self, stream):
@@ -71,10 +84,8 @@ class ChunkedInput(io.RawIOBase):
         self._left_in_chunk = 0
         self.finished = False
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int = -1) -> bytes:
+        self._starting()
         parts = []
         requested = sys.maxsize if size is None or size < 0 else size
         while requested > 0 and not self.finished:
@@ -94,6 +105,7 @@ class ChunkedInput(io.RawIOBase):
     def readinto(self, buffer) -> int:
         """Read into `buffer` without an intermediate bytes object; stop at the end of a chunk."""
         view = memoryview(buffer).cast("B")
+        self._starting()
         while self._left_in_chunk == 0 and not self.finished:
             self._start_chunk()
         if self.finished or not len(view):
@@ -199,6 +211,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.command = None
         self.request_version = self.default_request_version
         self.close_connection = True
+        self._continue_pending = False
+        self._body = None
         self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         words = self.requestline.split()
         if not words:
@@ -233,6 +247,16 @@ class RequestHandler(BaseHTTPRequestHandler):
             return self.handle_expect_100()
         return True
 
+    def handle_expect_100(self) -> bool:
+        """Defer 100 Continue to the app's first read of the body, so a request the app rejects from its headers gets no 100."""
+        self._continue_pending = True
+        return True
+
+    def _send_continue(self) -> None:
+        if self._continue_pending:
+            self._continue_pending = False
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def _read_headers(self) -> RequestHeaders | None:
         """Read the header section up to its empty line; send an error and return None if it is invalid."""
         headers = RequestHeaders()
@@ -261,7 +285,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def run_app(self) -> None:
-        body = self._body_stream()
+        body = self._body = self._body_stream()
         if body is None:
             return
         environ = self._environ(body)
@@ -288,6 +312,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._finish_body(body)
 
     def _body_stream(self):
+        body = self._unread_body_stream()
+        if body is not None and self._continue_pending:
+            body.before_first_read = self._send_continue
+        return body
+
+    def _unread_body_stream(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return ChunkedInput(self.rfile)
         length = self.headers.get("Content-Length")
@@ -349,6 +379,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             else:
                 self.send_header("Transfer-Encoding", "chunked")
                 state["chunked"] = True
+        if self._body_left_unread() and "connection" not in names:
+            # The rest of the body is not read, so the connection cannot carry another request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
         state["sent"] = True
         if body_length is not None:
             self.end_headers()
@@ -368,8 +402,20 @@ class RequestHandler(BaseHTTPRequestHandler):
             data = b"%x\r\n%s\r\n" % (len(data), data)
         self.wfile.write(head + data if head else data)
 
+    def _body_left_unread(self) -> bool:
+        """Tell whether the response leaves request body bytes that _finish_body will not read."""
+        body = self._body
+        if self._continue_pending:
+            return True  # the client may send the body or not, so the next bytes are unknown
+        if isinstance(body, LimitedInput):
+            return body.remaining > MAX_DRAIN
+        return isinstance(body, ChunkedInput) and not body.finished
+
     def _finish_body(self, body) -> None:
         """Read what the app left of the request body, or close the connection if that is too much."""
+        if self._continue_pending:
+            self.close_connection = True
+            return
         if isinstance(body, LimitedInput):
             if body.remaining > MAX_DRAIN:
                 self.close_connection = True

@@ -10,7 +10,14 @@ from ecr_emulator.server.http import MAX_HEADERS, make_server
 
 
 def echo_app(environ, start_response):
-    """Return what the server passed to the app: method, path, selected headers and the body."""
+    """Return what the server passed to the app: method, path, selected headers and the body.
+
+    On /reject it responds with 416 without reading the body, as a handler that rejects a request from
+    its headers does.
+    """
+    if environ["PATH_INFO"] == "/reject":
+        start_response("416 Range Not Satisfiable", [("Content-Length", "0")])
+        return [b""]
     body = environ["wsgi.input"].read()
     answer = {
         "method": environ["REQUEST_METHOD"],
@@ -108,6 +115,39 @@ def test_expect_continue_answered_first(address):
     received = exchange(address, raw)
 
     assert received.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+
+
+def test_expect_continue_withheld_when_rejected(address):
+    raw = b"PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+
+    received = exchange(address, raw)
+
+    assert received.startswith(b"HTTP/1.1 416 ")
+    assert b"100 Continue" not in received
+    assert b"\r\nConnection: close\r\n" in received
+
+
+def test_unread_large_body_closes_connection(address):
+    # A body larger than the server drains is left unread, so the response announces that the connection closes.
+    raw = b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 1000
+
+    received = exchange(address, raw)
+
+    assert received.startswith(b"HTTP/1.1 416 ")
+    assert b"\r\nConnection: close\r\n" in received
+
+
+def test_small_unread_body_keeps_connection(address):
+    raw = (
+        b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+        b"GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+
+    received = exchange(address, raw)
+
+    assert received.startswith(b"HTTP/1.1 416 ")
+    assert b"Connection: close" not in received.split(b"\r\n\r\n", 1)[0]
+    assert b'"path": "/next"' in received
 
 
 def test_double_slash_path_reduced(address):
