@@ -51,20 +51,30 @@ def collect_garbage(grace: datetime.timedelta = DEFAULT_GRACE, candidates: set[s
 
 
 def collect_after_restart() -> int:
-    """Remove what a server killed in the middle of pushes left behind; return the uploads and blobs removed.
+    """Remove what an earlier run of the server left behind; return the uploads and blobs removed.
 
-    Blob uploads are saved with the manifest push that follows them, so after a crash the store
-    may keep upload files of sessions no registry records, and blobs no repository keeps.
+    Blob uploads are saved with the next save of the state, so after a crash the store may keep
+    upload files of sessions no registry records, and blobs no repository keeps. Sessions past
+    the upload expiry are cancelled too: only a request to one would cancel it otherwise.
     """
     store = runtime.current().blob_store
+    cutoff = clock.now() - runtime.current().upload_expiry
     with STATE_LOCK:
         known = {upload_id for _, _, registry in registries.items() for upload_id in registry.uploads}
         stray = [upload_id for upload_id in store.upload_ids() if upload_id not in known]
         for upload_id in stray:
             store.discard_upload(upload_id)
-    if stray:
-        LOG.info("removed %d uploads that no registry records after a restart", len(stray))
-    return len(stray) + collect_garbage()
+        expired = [
+            (registry, upload_id)
+            for _, _, registry in registries.items()
+            for upload_id, started_at in registry.upload_started_at.items()
+            if started_at < cutoff
+        ]
+        for registry, upload_id in expired:
+            registry.cancel_upload(upload_id)
+    if stray or expired:
+        LOG.info("removed %d uploads that no registry records and %d expired ones after a restart", len(stray), len(expired))
+    return len(stray) + len(expired) + collect_garbage()
 
 
 _pending = False

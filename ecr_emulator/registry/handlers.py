@@ -147,8 +147,7 @@ class RegistryApp:
 
     def blob_head(self, request, registry, name, digest):
         layer = self._layer(registry, name, digest)
-        headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes", "Content-Length": str(layer.size)}
-        return Response(status=200, headers=headers, content_type=OCTET_STREAM)
+        return Response(status=200, headers=_blob_headers(digest, layer.size), content_type=OCTET_STREAM)
 
     def blob_get(self, request, registry, name, digest):
         layer = self._layer(registry, name, digest)
@@ -288,7 +287,7 @@ class RegistryApp:
             )
         # A chunk sent with Transfer-Encoding: chunked has no length to compare before it is read.
         length = request.content_length
-        if end < start or (length and end - start + 1 != length) or (total and total != "*" and int(total) <= end):
+        if end < start or (length is not None and end - start + 1 != length) or (total and total != "*" and int(total) <= end):
             raise RegistryError(
                 "RANGE_INVALID",
                 f"Content-Range '{content_range}' does not describe a chunk of {length} bytes at byte {start}",
@@ -406,9 +405,11 @@ def _check_digest(digest: str) -> None:
     """Raise DIGEST_INVALID for a digest the registry cannot compare uploaded bytes with."""
     if not manifests.DIGEST_PATTERN.match(digest):
         raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}'")
-    algorithm = digest.partition(":")[0]
+    algorithm, _, encoded = digest.partition(":")
     if algorithm != "sha256":
         raise RegistryError("DIGEST_INVALID", f"Unsupported digest algorithm '{algorithm}': uploads are verified with sha256")
+    if not SHA256_HEX.fullmatch(encoded):
+        raise RegistryError("DIGEST_INVALID", f"Invalid digest '{digest}': a sha256 digest has 64 lower-case hex digits")
 
 
 def _split_reference(reference: str) -> tuple[str | None, str | None]:
@@ -476,8 +477,13 @@ def _manifest_response(request: Request, image, reference: str, with_body: bool)
 
 
 def _blob_response(request: Request, digest: str, size: int) -> Response:
-    headers = {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes"}
+    headers = _blob_headers(digest, size)
     span = _requested_span(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != headers["ETag"]:
+        # RFC 9110 section 13.1.5: a validator other than the current entity tag (another tag or
+        # a date, as blobs have no Last-Modified) means the whole blob is sent.
+        span = None
     if span is UNSATISFIABLE:
         raise RegistryError(
             "RANGE_INVALID", "The requested range is not satisfiable", headers={"Content-Range": f"bytes */{size}"}
@@ -495,8 +501,14 @@ def _blob_response(request: Request, digest: str, size: int) -> Response:
     return Response(body, status=206, headers=headers, content_type=OCTET_STREAM, direct_passthrough=True)
 
 
+def _blob_headers(digest: str, size: int) -> dict:
+    """Return the headers that a blob's HEAD and full GET share; a blob never changes, so its digest is its entity tag."""
+    return {"Docker-Content-Digest": digest, "Accept-Ranges": "bytes", "ETag": f'"{digest}"', "Content-Length": str(size)}
+
+
 UNSATISFIABLE = "unsatisfiable"
-SINGLE_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+BYTE_RANGE = re.compile(r"(\d*)-(\d*)")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def _requested_span(header: str | None, size: int):
@@ -507,7 +519,12 @@ def _requested_span(header: str | None, size: int):
     """
     if header is None:
         return None
-    match = SINGLE_BYTE_RANGE.fullmatch(header.strip())
+    unit, _, specs = header.partition("=")
+    # The unit is case-insensitive and empty list elements are allowed (RFC 9110 sections 14.1 and 5.6.1).
+    ranges = [spec.strip() for spec in specs.split(",") if spec.strip()]
+    if unit.strip().lower() != "bytes" or len(ranges) != 1:
+        return None
+    match = BYTE_RANGE.fullmatch(ranges[0])
     if match is None:
         return None
     first, last = match.groups()

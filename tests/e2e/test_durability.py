@@ -108,6 +108,29 @@ def test_kill_before_manifest_leaves_nothing(data_dir):
         restarted.stop()
 
 
+def test_start_removes_expired_uploads(data_dir):
+    # given: an upload left open when the server stopped, and the clock moved past its 24 hours
+    os.makedirs(data_dir)
+    server = LiveServer(data_dir)
+    server.client().create_repository(repositoryName=REPO)
+    session = login(server)
+    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
+    assert session.patch(server.endpoint + location, data=b"never finished").status_code == 202
+    assert requests.post(f"{server.endpoint}/_emulator/clock", json={"advanceSeconds": 25 * 3600}).status_code == 200
+    server.stop()
+
+    # when
+    restarted = LiveServer(data_dir)
+    try:
+        # then: the file is gone before any request for the session, and so is the session
+        assert os.listdir(os.path.join(data_dir, "uploads")) == []
+        response = login(restarted).get(restarted.endpoint + location)
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["code"] == "BLOB_UPLOAD_UNKNOWN"
+    finally:
+        restarted.stop()
+
+
 def test_kill_during_pushes_loses_no_acknowledged_image(data_dir):
     # given: four clients pushing images as fast as they can
     os.makedirs(data_dir)

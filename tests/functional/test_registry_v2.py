@@ -190,6 +190,10 @@ def test_blob_range(http):
         ("items=0-5", 200, b"0123456789", None),
         ("bytes=5-2", 200, b"0123456789", None),
         ("bytes=abc", 200, b"0123456789", None),
+        # the unit is case-insensitive, and empty list elements are allowed (RFC 9110 14.1, 5.6.1)
+        ("Bytes=0-1", 206, b"01", "bytes 0-1/10"),
+        ("bytes=2-3,", 206, b"23", "bytes 2-3/10"),
+        ("bytes= , 4-5", 206, b"45", "bytes 4-5/10"),
     ],
 )
 def test_blob_range_forms(http, header, status, content, content_range):
@@ -201,6 +205,22 @@ def test_blob_range_forms(http, header, status, content, content_range):
     if status != 416:
         assert response.content == content
     assert response.headers.get("Content-Range") == content_range
+
+
+@pytest.mark.parametrize(
+    ("validator", "status"),
+    [('"{digest}"', 206), ('"sha256:other"', 200), ("Wed, 21 Oct 2015 07:28:00 GMT", 200)],
+)
+def test_blob_if_range(http, validator, status):
+    # RFC 9110 section 13.1.5: the range is served only if the validator is the current entity tag
+    digest = upload(http, b"0123456789")
+
+    response = http.get(
+        url(http, f"/v2/{REPO}/blobs/{digest}"), headers={"Range": "bytes=0-1", "If-Range": validator.format(digest=digest)}
+    )
+
+    assert response.status_code == status
+    assert response.headers["ETag"] == f'"{digest}"'
 
 
 def test_unknown_blob(http):
@@ -296,6 +316,7 @@ def test_failed_final_put_keeps_upload(http):
     wrong = http.put(url(http, location), params={"digest": sha256(b"claimed")}, data=b"abcde")
     after_wrong = http.get(url(http, location))
     invalid = http.put(url(http, location), params={"digest": "nocolon"}, data=b"abcde")
+    short = http.put(url(http, location), params={"digest": "sha256:abc"}, data=b"abcde")
     sha512 = http.put(url(http, location), params={"digest": "sha512:" + "0" * 128}, data=b"abcde")
     after_invalid = http.get(url(http, location))
     retried = http.put(url(http, location), params={"digest": sha256(b"0123456789abcde")}, data=b"abcde")
@@ -305,6 +326,9 @@ def test_failed_final_put_keeps_upload(http):
     assert wrong.json()["errors"][0]["code"] == "DIGEST_INVALID"
     assert after_wrong.headers["Range"] == "0-9"
     assert invalid.json()["errors"][0]["code"] == "DIGEST_INVALID"
+    assert short.json()["errors"][0] == {
+        "code": "DIGEST_INVALID", "message": "Invalid digest 'sha256:abc': a sha256 digest has 64 lower-case hex digits"
+    }
     assert sha512.json()["errors"][0] == {
         "code": "DIGEST_INVALID", "message": "Unsupported digest algorithm 'sha512': uploads are verified with sha256"
     }
@@ -340,6 +364,15 @@ def test_content_range_mismatch_rejected(http, content_range):
     assert response.json()["errors"][0]["code"] == "RANGE_INVALID"
     assert response.headers["Range"] == "0-0"
     assert http.get(url(http, location)).headers["Range"] == "0-0"
+
+
+def test_empty_chunk_claiming_bytes_rejected(http):
+    location = http.post(url(http, f"/v2/{REPO}/blobs/uploads/")).headers["Location"]
+
+    response = http.patch(url(http, location), data=b"", headers={"Content-Range": "0-9"})
+
+    assert response.status_code == 416
+    assert response.json()["errors"][0]["code"] == "RANGE_INVALID"
 
 
 def test_wrong_digest_stores_nothing(http):
