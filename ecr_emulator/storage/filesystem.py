@@ -40,7 +40,7 @@ WRITE_QUEUE_CHUNKS = 4
 RING_CHUNKS = WRITE_QUEUE_CHUNKS + 3
 # Chunks a blob read may have in flight ahead of the one being sent.
 READ_AHEAD_CHUNKS = 8
-# Idle buffers a store keeps for the next uploads and reads: enough for two streams at once.
+# Idle buffers a store keeps for the next uploads and reads: enough for two uploads at once.
 POOLED_BUFFERS = 2 * RING_CHUNKS
 # Disk space reserved ahead of a large upload's writes, and fallocate(2)'s flag that keeps the
 # file's size (Linux).
@@ -441,7 +441,7 @@ class FilesystemBlobStore(BlobStore):
         free = [self.buffers.take() for _ in range(READ_AHEAD_CHUNKS + 1)]
         in_flight: collections.deque = collections.deque()  # (future, buffer, expected count)
         next_offset = start
-        held = None  # the buffer of the chunk the caller has
+        yielded = None  # the buffer of the chunk the caller is using
         try:
             while True:
                 while len(free) > 1 and next_offset < stop:
@@ -452,18 +452,18 @@ class FilesystemBlobStore(BlobStore):
                     next_offset = end
                 if not in_flight:
                     return
-                future, held, expected = in_flight.popleft()
+                future, yielded, expected = in_flight.popleft()
                 count = future.result()
                 if count:
-                    yield memoryview(held)[:count]
-                free.append(held)
-                held = None
+                    yield memoryview(yielded)[:count]
+                free.append(yielded)
+                yielded = None
                 if count < expected:  # the file is shorter than its size said
                     return
         finally:
             concurrent.futures.wait([future for future, _, _ in in_flight])
             reader.close()
-            for buffer in free + [buffer for _, buffer, _ in in_flight] + ([held] if held is not None else []):
+            for buffer in free + [buffer for _, buffer, _ in in_flight] + ([yielded] if yielded is not None else []):
                 self.buffers.give(buffer)
 
     def delete(self, digest: str) -> None:
