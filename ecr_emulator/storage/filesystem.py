@@ -161,9 +161,8 @@ class FilesystemUploadSession(UploadSession):
         """Append like UploadSession.append, writing in a second thread while this one reads and hashes.
 
         Reading the socket, hashing and writing the file all release the GIL, so the disk writes
-        overlap the hashing instead of following it. With
-        `aligned_buffers` (every chunk starts on a page boundary), the writer may bypass the page
-        cache.
+        overlap the hashing instead of following it. With `aligned_buffers` (every chunk starts on
+        a page boundary), the writer may bypass the page cache.
         """
         first = next(chunks, None)
         if first is None:
@@ -199,8 +198,9 @@ class FilesystemUploadSession(UploadSession):
             pending.put(None)
             thread.join()
             self._finish_writes(writer, reserved)
-        if failures:
-            self._cancel_after(failures[0])
+            if failures:
+                # Raised even when reading failed too: the session must not outlive a failed write.
+                self._cancel_after(failures[0])
         return self.size
 
     def _cancel_after(self, failure: BaseException) -> None:
@@ -312,7 +312,8 @@ class _ChunkWriter:
                     if error.errno != errno.EINVAL:
                         raise
                     # A device whose logical blocks are larger than DIRECT_ALIGNMENT rejects the
-                    # write; nothing was written, so the page cache takes this chunk and the rest.
+                    # write. The page cache takes the chunk from its start at the same offset, so
+                    # any part already written is written again with the same bytes.
                     LOG.warning("a direct write at offset %d failed (%s); writing through the page cache", self.offset, error)
                     os.close(self._direct)
                     self._direct = None
