@@ -4,8 +4,8 @@ After every request that may have changed state, the server appends a snapshot o
 registries (repositories, images, tags, policies, settings, uploads in progress) and the clock's
 offset to the journal `state.journal`, in one `write` call, before it sends the response. So an
 image whose manifest PUT returned 201 survives a `kill -9` of the server. Blob uploads on /v2/
-are saved with the manifest push that follows them (server/app.py says which requests save). Each record is framed
-with its length and a checksum. On start the last complete record wins, and a record cut short
+are saved with the manifest push that follows them; `_may_change_state` in server/app.py lists
+the requests that save. Each record is framed with its length and a checksum. On start the last complete record wins, and a record cut short
 by a crash of the machine is ignored. When the journal grows past `COMPACT_SIZE`, its
 last record is written to a new file that replaces it.
 

@@ -232,7 +232,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.request_version = version
         self.close_connection = version_number < (1, 1)
         # A path that starts with // would read as a host in a Location header built from it.
-        self.command, self.path = command, "/" + path.lstrip("/") if path.startswith("//") else path
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")
+        self.command, self.path = command, path
 
         headers = self._read_headers()
         if headers is None:
@@ -313,6 +315,8 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _body_stream(self):
         body = self._unread_body_stream()
+        if isinstance(body, LimitedInput) and body.remaining == 0:
+            self._continue_pending = False  # there is no body to wait for
         if body is not None and self._continue_pending:
             body.before_first_read = self._send_continue
         return body

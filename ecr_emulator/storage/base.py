@@ -155,7 +155,7 @@ class BlobStore(abc.ABC):
 
     @abc.abstractmethod
     def upload_ids(self) -> Iterator[str]:
-        """Yield the id of every open upload session, including those a restart left on disk."""
+        """Return an iterator over the ids of every open upload session, including those a restart left on disk."""
 
     def discard_upload(self, upload_id: str) -> None:
         """Cancel the upload session `upload_id`; discarding an unknown one does nothing."""
@@ -183,11 +183,4 @@ class BlobStore(abc.ABC):
 def _chunks_of(stream: BinaryIO, start: int, stop: int | None) -> Iterator[bytes]:
     with stream:
         stream.seek(start)
-        remaining = None if stop is None else stop - start
-        while remaining is None or remaining > 0:
-            chunk = stream.read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
-            if not chunk:
-                return
-            if remaining is not None:
-                remaining -= len(chunk)
-            yield chunk
+        yield from iter_chunks(stream, None if stop is None else stop - start)

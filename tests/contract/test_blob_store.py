@@ -210,8 +210,8 @@ def test_filesystem_failed_write_cancels_upload(tmp_path, size):
 
 def test_upload_ids_and_discard(store):
     # given: two open uploads
-    kept = store.start_upload()
-    kept.append(b"kept bytes")
+    remaining = store.start_upload()
+    remaining.append(b"remaining bytes")
     discarded = store.start_upload()
     discarded.append(b"discarded bytes")
 
@@ -219,11 +219,11 @@ def test_upload_ids_and_discard(store):
     store.discard_upload(discarded.id)
     store.discard_upload("00000000-0000-0000-0000-000000000000")  # unknown: nothing happens
 
-    # then: only the kept upload is listed, and it can still be finished
-    assert list(store.upload_ids()) == [kept.id]
+    # then: only the other upload is listed, and it can still be finished
+    assert list(store.upload_ids()) == [remaining.id]
     with pytest.raises(UploadNotFound):
         store.get_upload(discarded.id)
-    assert store.read(store.get_upload(kept.id).commit()) == b"kept bytes"
+    assert store.read(store.get_upload(remaining.id).commit()) == b"remaining bytes"
     assert list(store.upload_ids()) == []
 
 

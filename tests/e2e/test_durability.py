@@ -39,6 +39,21 @@ def push(server, session, tag: str, payload: bytes) -> str:
     return response.headers["Docker-Content-Digest"]
 
 
+def start_upload(server, session, data: bytes) -> str:
+    """Start an upload of REPO, send `data` as one chunk, and return the upload's location."""
+    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
+    assert session.patch(server.endpoint + location, data=data).status_code == 202
+    return location
+
+
+def start_server(data_dir: str) -> tuple[LiveServer, requests.Session]:
+    """Start a server on a new `data_dir` with the repository REPO; return it and a logged-in session."""
+    os.makedirs(data_dir)
+    server = LiveServer(data_dir)
+    server.client().create_repository(repositoryName=REPO)
+    return server, login(server)
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     return str(tmp_path / "data")
@@ -84,15 +99,10 @@ def test_state_survives_restart(data_dir):
 
 def test_kill_before_manifest_leaves_nothing(data_dir):
     # given: a push killed after one blob was uploaded and while a second one was uploading
-    os.makedirs(data_dir)
-    server = LiveServer(data_dir)
-    server.client().create_repository(repositoryName=REPO)
-    session = login(server)
-    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
-    session.patch(server.endpoint + location, data=b"uploaded blob")
+    server, session = start_server(data_dir)
+    location = start_upload(server, session, b"uploaded blob")
     assert session.put(server.endpoint + location, params={"digest": sha256(b"uploaded blob")}).status_code == 201
-    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
-    assert session.patch(server.endpoint + location, data=b"half of a blob").status_code == 202
+    start_upload(server, session, b"half of a blob")
     server.process.kill()
     server.process.wait()
     server._log.close()
@@ -110,12 +120,8 @@ def test_kill_before_manifest_leaves_nothing(data_dir):
 
 def test_start_removes_expired_uploads(data_dir):
     # given: an upload left open when the server stopped, and the clock moved past its 24 hours
-    os.makedirs(data_dir)
-    server = LiveServer(data_dir)
-    server.client().create_repository(repositoryName=REPO)
-    session = login(server)
-    location = session.post(f"{server.endpoint}/v2/{REPO}/blobs/uploads/").headers["Location"]
-    assert session.patch(server.endpoint + location, data=b"never finished").status_code == 202
+    server, session = start_server(data_dir)
+    location = start_upload(server, session, b"never finished")
     assert requests.post(f"{server.endpoint}/_emulator/clock", json={"advanceSeconds": 25 * 3600}).status_code == 200
     server.stop()
 

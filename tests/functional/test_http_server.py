@@ -117,33 +117,36 @@ def test_expect_continue_answered_first(address):
     assert received.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
 
 
-def test_expect_continue_withheld_when_rejected(address):
-    raw = b"PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
-
-    received = exchange(address, raw)
+@pytest.mark.parametrize(
+    "rejected",
+    [
+        # a body that the client sends only after 100 Continue, which never comes
+        b"PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+        # a body larger than the server drains
+        b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 1000,
+    ],
+)
+def test_unread_body_closes_connection(address, rejected):
+    received = exchange(address, rejected)
 
     assert received.startswith(b"HTTP/1.1 416 ")
     assert b"100 Continue" not in received
     assert b"\r\nConnection: close\r\n" in received
 
 
-def test_unread_large_body_closes_connection(address):
-    # A body larger than the server drains is left unread, so the response announces that the connection closes.
-    raw = b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n" + b"x" * 1000
+@pytest.mark.parametrize(
+    "rejected",
+    [
+        # Expect: 100-continue with no body to come
+        b"PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n",
+        # a small body, which the server reads and drops
+        b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    ],
+)
+def test_rejected_request_keeps_connection(address, rejected):
+    next_request = b"GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
-    received = exchange(address, raw)
-
-    assert received.startswith(b"HTTP/1.1 416 ")
-    assert b"\r\nConnection: close\r\n" in received
-
-
-def test_small_unread_body_keeps_connection(address):
-    raw = (
-        b"PATCH /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-        b"GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-
-    received = exchange(address, raw)
+    received = exchange(address, rejected + next_request)
 
     assert received.startswith(b"HTTP/1.1 416 ")
     assert b"Connection: close" not in received.split(b"\r\n\r\n", 1)[0]
